@@ -1,0 +1,77 @@
+"""The command line: click wiring only. Each command calls a typed function returning an exit code."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from maintbook import __version__
+from maintbook.errors import MaintbookError
+from maintbook.timeparse import parse_rfc3339
+
+
+class Timestamp(click.ParamType):
+    """An RFC 3339 timestamp option, e.g. --now 2026-12-06T01:00:00Z."""
+
+    name = "timestamp"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_rfc3339(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+TIMESTAMP = Timestamp()
+PATHS = click.Path(path_type=Path)
+
+config_option = click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), default=None,
+    help="Project configuration (default ./maintbook.yml, built-in defaults where absent).")
+now_option = click.option("--now", type=TIMESTAMP, default=None,
+                          help="Judge as if it were this time (RFC 3339).")
+
+
+def format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0],
+                        show_default=True, help="Output format.")
+
+
+def finish(code: int) -> None:
+    sys.exit(code)
+
+
+def guarded(fn: Callable[[], int]) -> None:
+    """The one error boundary: expected failures become a message and their exit code."""
+    try:
+        code = fn()
+    except MaintbookError as exc:
+        click.echo(f"maintbook: {exc}", err=True)
+        code = exc.exit_code
+    finish(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="maintbook")
+def main() -> None:
+    """Declarative maintenance runbooks: validate, compile to Ansible, run, report."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=PATHS)
+@config_option
+@now_option
+@format_option("text", "json", "github")
+def validate(paths: tuple[Path, ...], config_path: Path | None, now: datetime | None,
+             fmt: str) -> None:
+    """Schema, semantic and policy checks of runbook files or folders."""
+    from maintbook.commands.validate import run_validate
+    guarded(lambda: run_validate(paths, config_path, now, fmt))

@@ -1,0 +1,252 @@
+"""maintbook.yml: the built-in defaults of SPEC §4, overridden field by field by a project."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Any
+
+from maintbook.diagnostics import Diagnostic
+from maintbook.loader import Document, load_file
+from maintbook.schema import validate_schema
+from maintbook.timeparse import parse_duration
+
+TYPES = ("zero-downtime", "brief-interruption", "planned-outage", "extended-outage", "emergency")
+
+DEFAULTS: dict[str, Any] = {
+    "policy": {
+        "types": {
+            "zero-downtime": {"max_duration": None, "notice": "24h",
+                              "approvals": ["team-lead"], "windows": "any"},
+            "brief-interruption": {"max_duration": "5m", "notice": "48h",
+                                   "approvals": ["engineering-manager"],
+                                   "windows": ["primary", "secondary"]},
+            "planned-outage": {"max_duration": "2h", "notice": "7d",
+                               "approvals": ["vp-engineering"], "windows": ["primary", "extended"]},
+            "extended-outage": {"max_duration": "4h", "notice": "14d",
+                                "approvals": ["cto"], "windows": ["extended"]},
+            "emergency": {"max_duration": None, "notice": 0, "approvals": ["vp-engineering"],
+                          "windows": "any", "blackouts": "ignore"},
+        },
+        "notices": {
+            "zero-downtime": ["-24h"],
+            "brief-interruption": ["-48h", "-24h", "-1h", "start", "complete"],
+            "planned-outage": ["-7d", "-3d", "-24h", "start", "complete"],
+            "extended-outage": ["-14d", "-7d", "-24h", "start", "complete"],
+            "emergency": ["start", "complete"],
+        },
+        "windows": {
+            "primary": {"rrule": "FREQ=WEEKLY;BYDAY=SU", "start": "02:00", "duration": "4h",
+                        "tz": "UTC"},
+            "secondary": {"rrule": "FREQ=WEEKLY;BYDAY=WE", "start": "02:00", "duration": "2h",
+                          "tz": "UTC"},
+            "extended": {"rrule": "FREQ=MONTHLY;BYDAY=1SU", "start": "02:00", "duration": "6h",
+                         "tz": "UTC"},
+        },
+        "blackouts": [
+            {"name": "year-end freeze", "from": "12-15", "to": "01-02"},
+            {"name": "thanksgiving week",
+             "rrule": "FREQ=YEARLY;BYMONTH=11;BYDAY=TH;BYMONTHDAY=22,23,24,25,26,27,28",
+             "start": "00:00", "duration": "5d"},
+            {"name": "quarter end", "rrule": "FREQ=YEARLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1",
+             "duration": "1d"},
+        ],
+    },
+    "calendars": [],
+    "channels": {"outbox": {"type": "outbox", "path": ".maintbook/outbox"}},
+    "statuspage": {"provider": "file", "path": ".maintbook/status"},
+    "alertmanager": None,
+    "state": ".maintbook/state.db",
+    "templates": None,
+}
+
+
+@dataclass(frozen=True)
+class TypeRule:
+    """What one maintenance type requires."""
+
+    name: str
+    max_duration: timedelta | None
+    notice: timedelta
+    approvals: tuple[str, ...]
+    windows: tuple[str, ...] | None  # None: any time
+    blackouts: bool  # False: blackouts do not apply (emergency)
+
+
+@dataclass(frozen=True)
+class WindowRule:
+    """A recurring allowed window: RRULE + local start + duration + IANA zone."""
+
+    name: str
+    rrule: str
+    start: time
+    duration: timedelta
+    tz: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Blackout:
+    """A period when maintenance may not happen; which fields are set says which kind."""
+
+    name: str
+    start_text: str | None = None  # `from`
+    end_text: str | None = None  # `to`
+    rrule: str | None = None
+    local_start: time | None = None
+    duration: timedelta | None = None
+    tz: str = "UTC"
+    holidays: str | None = None
+    subdivision: str | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    types: dict[str, TypeRule]
+    notices: dict[str, tuple[str, ...]]
+    windows: dict[str, WindowRule]
+    blackouts: tuple[Blackout, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    """The project configuration with every default filled in; paths are absolute."""
+
+    policy: Policy
+    channels: dict[str, dict[str, Any]]
+    statuspage: dict[str, Any]
+    alertmanager: dict[str, Any] | None
+    calendars: tuple[dict[str, Any], ...]
+    state: Path
+    root: Path
+    templates: Path | None = None
+    file: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def path(self, relative: str) -> Path:
+        """A path from the configuration, resolved against the project root."""
+        return (self.root / relative).resolve()
+
+
+def _merge(defaults: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key (recursively); anything else is replaced."""
+    merged = copy.deepcopy(defaults)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _clock(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _type_rule(name: str, data: dict[str, Any]) -> TypeRule:
+    max_duration = data.get("max_duration")
+    windows = data.get("windows", "any")
+    return TypeRule(
+        name=name,
+        max_duration=None if max_duration is None else parse_duration(max_duration),
+        notice=parse_duration(data.get("notice", 0)),
+        approvals=tuple(data.get("approvals", ())),
+        windows=None if windows == "any" else tuple(windows),
+        blackouts=data.get("blackouts", "enforce") != "ignore",
+    )
+
+
+def _blackout(data: dict[str, Any]) -> Blackout:
+    return Blackout(
+        name=data["name"],
+        start_text=data.get("from"),
+        end_text=data.get("to"),
+        rrule=data.get("rrule"),
+        local_start=_clock(data["start"]) if "start" in data else None,
+        duration=parse_duration(data["duration"]) if "duration" in data else None,
+        tz=data.get("tz", "UTC"),
+        holidays=data.get("holidays"),
+        subdivision=data.get("subdivision"),
+    )
+
+
+def build_policy(data: dict[str, Any]) -> Policy:
+    return Policy(
+        types={name: _type_rule(name, rule) for name, rule in data["types"].items()},
+        notices={name: tuple(items) for name, items in data["notices"].items()},
+        windows={
+            name: WindowRule(name, w["rrule"], _clock(w["start"]), parse_duration(w["duration"]),
+                             w.get("tz", "UTC"))
+            for name, w in data["windows"].items()
+        },
+        blackouts=tuple(_blackout(b) for b in data["blackouts"]),
+    )
+
+
+def build_config(data: dict[str, Any], root: Path, file: str | None = None) -> Config:
+    """A Config from an (already validated) project mapping merged over the defaults."""
+    merged = _merge(DEFAULTS, data)
+    templates = merged.get("templates")
+    return Config(
+        policy=build_policy(merged["policy"]),
+        channels=merged["channels"],
+        statuspage=merged["statuspage"],
+        alertmanager=merged["alertmanager"],
+        calendars=tuple(merged["calendars"]),
+        state=(root / merged["state"]).resolve(),
+        root=root.resolve(),
+        templates=(root / templates).resolve() if templates else None,
+        file=file,
+        raw=merged,
+    )
+
+
+def default_config(root: Path | None = None) -> Config:
+    return build_config({}, root or Path.cwd())
+
+
+def _semantic(document: Document) -> list[Diagnostic]:
+    """Durations and zones the schema cannot check."""
+    problems: list[Diagnostic] = []
+    policy = document.data.get("policy", {})
+    for name, rule in policy.get("types", {}).items():
+        for key in ("max_duration", "notice"):
+            value = rule.get(key)
+            if value is not None:
+                problems += _duration_problem(document, ("policy", "types", name, key), value)
+    for name, window in policy.get("windows", {}).items():
+        problems += _duration_problem(document, ("policy", "windows", name, "duration"),
+                                      window.get("duration"))
+    for i, blackout in enumerate(policy.get("blackouts", [])):
+        if "duration" in blackout:
+            problems += _duration_problem(document, ("policy", "blackouts", i, "duration"),
+                                          blackout["duration"])
+    return problems
+
+
+def _duration_problem(document: Document, path: tuple[str | int, ...], value: Any) -> list[Diagnostic]:
+    try:
+        parse_duration(value)
+    except (ValueError, TypeError) as exc:
+        return [document.at(path, "config-duration", str(exc))]
+    return []
+
+
+def load_config(path: Path | None) -> tuple[Config | None, list[Diagnostic]]:
+    """The project configuration from `path` (None or missing default file: the defaults)."""
+    if path is None:
+        default = Path("maintbook.yml")
+        if not default.exists():
+            return default_config(Path.cwd()), []
+        path = default
+    document, problems = load_file(path)
+    if document is None:
+        return None, problems
+    problems = validate_schema(document, "config.schema.json")
+    if not problems:
+        problems = _semantic(document)
+    if any(p.is_error for p in problems):
+        return None, problems
+    return build_config(document.data, path.resolve().parent, str(path)), problems

@@ -1,0 +1,108 @@
+"""JSON Schema validation whose errors point at the offending key or value."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from maintbook.diagnostics import Diagnostic
+from maintbook.loader import Document, PathKey
+from maintbook.resources import schema
+
+
+def dotted(path: PathKey) -> str:
+    """('steps', 2, 'http') → `steps[2].http`."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "the document"
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "boolean", int: "integer", float: "number", str: "string",
+            list: "list", dict: "mapping"}.get(type(value), type(value).__name__)
+
+
+def _allowed(values: list[Any]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def _leaf(error: ValidationError) -> ValidationError:
+    """Descend oneOf/anyOf to the error that says most about the author's mistake."""
+    if not error.context:
+        return error
+    best = best_match(error.context)
+    if error.validator in ("oneOf", "anyOf") and best.validator in ("type", "const", "required"):
+        return error
+    return best
+
+
+def _message(error: ValidationError) -> tuple[str, PathKey, bool]:
+    """The message, the path it points at, and whether it points at the key."""
+    path: PathKey = tuple(error.absolute_path)
+    where = dotted(path)
+    kind = error.validator
+    value = error.instance
+    if kind == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(value) - set(allowed)) if isinstance(value, dict) else []
+        name = extra[0] if extra else "?"
+        hint = f"; allowed: {_allowed(allowed)}" if allowed else ""
+        return f"unknown key {name!r} in {where}{hint}", (*path, name), True
+    if kind == "required":
+        missing = str(error.message).split("'")[1] if "'" in error.message else "?"
+        return f"{where} is missing the required key {missing!r}", path, len(path) > 0
+    if kind == "enum":
+        return f"{where} is {value!r}; allowed: {_allowed(error.validator_value)}", path, False
+    if kind == "const":
+        return f"{where} is {value!r}; it must be {error.validator_value!r}", path, False
+    if kind == "type":
+        wanted = error.validator_value
+        wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
+        return f"{where} must be a {wanted}, not a {_type_name(value)}", path, False
+    if kind in ("oneOf", "anyOf"):
+        return f"{where} does not match any allowed form: {_short(value)}", path, False
+    if kind == "minItems":
+        return f"{where} needs at least {error.validator_value} item(s)", path, False
+    if kind == "uniqueItems":
+        return f"{where} has duplicate items", path, False
+    if kind == "minLength":
+        return f"{where} must not be empty", path, False
+    if kind == "maxLength":
+        return f"{where} is longer than {error.validator_value} characters", path, False
+    if kind == "pattern":
+        return f"{where} {_short(value)} does not match {error.validator_value}", path, False
+    if kind in ("minimum", "maximum"):
+        word = "at least" if kind == "minimum" else "at most"
+        return f"{where} is {value!r}; it must be {word} {error.validator_value}", path, False
+    return f"{where}: {error.message}", path, False
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _errors(document: Document, schema_name: str) -> Iterator[ValidationError]:
+    validator = Draft202012Validator(schema(schema_name))
+    yield from validator.iter_errors(document.data)
+
+
+def validate_schema(document: Document, schema_name: str) -> list[Diagnostic]:
+    """Every schema error as a diagnostic, the most relevant first for each place."""
+    diagnostics: list[Diagnostic] = []
+    seen: set[tuple[PathKey, str]] = set()
+    for error in _errors(document, schema_name):
+        leaf = _leaf(error)
+        message, path, at_key = _message(leaf)
+        if (path, message) in seen:
+            continue
+        seen.add((path, message))
+        code = f"schema-{leaf.validator}"
+        diagnostics.append(document.at(path, code, message, key=at_key))
+    return diagnostics
