@@ -75,3 +75,16 @@ def validate(paths: tuple[Path, ...], config_path: Path | None, now: datetime | 
     """Schema, semantic and policy checks of runbook files or folders."""
     from maintbook.commands.validate import run_validate
     guarded(lambda: run_validate(paths, config_path, now, fmt))
+
+
+@main.command(name="compile")
+@click.argument("paths", nargs=-1, required=True, type=PATHS)
+@config_option
+@click.option("-o", "--output", "out_dir", type=PATHS, default=None,
+              help="Folder for the playbooks (default .maintbook/build/).")
+@format_option("text", "json", "github")
+def compile_command(paths: tuple[Path, ...], config_path: Path | None, out_dir: Path | None,
+                    fmt: str) -> None:
+    """Compile runbooks into plain Ansible playbooks."""
+    from maintbook.commands.compile import run_compile
+    guarded(lambda: run_compile(paths, config_path, out_dir, fmt))

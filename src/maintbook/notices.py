@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +99,7 @@ def render_notice(
         "run_id": run_id,
         "message": message or "",
         "outcome": outcome or "",
-        "now": format_utc(now or datetime.now(timezone.utc)),
+        "now": format_utc(now or datetime.now(UTC)),
     }
     parts: dict[str, str] = {}
     for part in PARTS:
@@ -113,4 +113,4 @@ def render_notice(
 
 def format_utc(moment: datetime) -> str:
     """RFC 3339 UTC with a ``Z`` suffix, seconds precision."""
-    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,94 @@
+"""Playbook data → YAML text: block style, deterministic, with comments and `!unsafe`.
+
+A tiny emitter instead of a general dumper, because the output is read in pull
+requests: keys keep their order, strings are quoted only when YAML needs it, and a
+task can carry a comment line (where it came from in the runbook).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+
+class Unsafe(str):
+    """Literal text that Ansible must never template (emitted as `!unsafe "..."`)."""
+
+    __slots__ = ()
+
+
+class Commented(dict[str, Any]):
+    """A mapping emitted with a comment line above it."""
+
+    def __init__(self, comment: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.comment = comment
+
+
+_PLAIN = re.compile(r"^[A-Za-z_/.][A-Za-z0-9_ ./,()'-]*$")
+_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, Unsafe):
+        return "!unsafe " + json.dumps(str(value), ensure_ascii=False)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    text = str(value)
+    if (_PLAIN.match(text) and text.lower() not in _RESERVED and not text.endswith(" ")
+            and ": " not in text and " #" not in text):
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _is_empty_collection(value: Any) -> bool:
+    return isinstance(value, dict | list) and not value
+
+
+def _lines(value: Any, indent: int) -> list[str]:
+    pad = " " * indent
+    if isinstance(value, dict):
+        out: list[str] = []
+        for key, item in value.items():
+            if isinstance(item, dict | list) and item:
+                out.append(f"{pad}{_scalar(key)}:")
+                out += _lines(item, indent + 2 if isinstance(item, dict) else indent + 2)
+            else:
+                text = ("{}" if isinstance(item, dict) else "[]") if _is_empty_collection(item) \
+                    else _scalar(item)
+                out.append(f"{pad}{_scalar(key)}: {text}")
+        return out
+    if isinstance(value, list):
+        out = []
+        for item in value:
+            if isinstance(item, Commented):
+                out.append(f"{pad}# {item.comment}")
+            if isinstance(item, dict | list) and item:
+                inner = _lines(item, indent + 2)
+                out.append(f"{pad}- {inner[0].lstrip()}")
+                out += inner[1:]
+            else:
+                text = ("{}" if isinstance(item, dict) else "[]") if _is_empty_collection(item) \
+                    else _scalar(item)
+                out.append(f"{pad}- {text}")
+        return out
+    return [pad + _scalar(value)]
+
+
+def emit(document: list[Any], header: str) -> str:
+    """A YAML document (a playbook: a list of plays) with a header comment."""
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    lines.append("---")
+    for play in document:
+        lines.append("")
+        if isinstance(play, Commented):
+            lines.append(f"# {play.comment}")
+        inner = _lines(play, 2)
+        lines.append(f"- {inner[0].lstrip()}")
+        lines += inner[1:]
+    return "\n".join(lines) + "\n"
