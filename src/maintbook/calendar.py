@@ -278,7 +278,9 @@ def free_slots(allowed: Sequence[Period] | None, blockers: Sequence[Interval],
         return _any_time(merged, after, duration, horizon, count)
     slots: list[Period] = []
     for low, high in merge((p.start, p.end) for p in allowed):
-        if high <= after or len(slots) >= count:
+        if len(slots) >= count:
+            break
+        if high <= after:
             continue
         begin = first_free(merged, max(low, after), duration, min(high, horizon + duration))
         if begin is not None:

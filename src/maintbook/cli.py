@@ -88,3 +88,36 @@ def compile_command(paths: tuple[Path, ...], config_path: Path | None, out_dir: 
     """Compile runbooks into plain Ansible playbooks."""
     from maintbook.commands.compile import run_compile
     guarded(lambda: run_compile(paths, config_path, out_dir, fmt))
+
+
+@main.command()
+@click.argument("runbook", type=PATHS)
+@config_option
+@click.option("-i", "--inventory", type=PATHS, default=None,
+              help="Ansible inventory (default inventory/local.yml).")
+@click.option("--check", is_flag=True, help="Run the whole lifecycle in Ansible check mode.")
+@click.option("--limit", default=None, help="Limit the targets to this inventory pattern.")
+@click.option("-e", "--extra-vars", "extra", multiple=True, metavar="K=V",
+              help="An extra variable for the steps (repeatable).")
+@click.option("--force-window", is_flag=True,
+              help="Run outside the window and blackouts; needs --reason, recorded.")
+@click.option("--reason", default=None, help="Why the window is forced.")
+@format_option("text", "json")
+def run(runbook: Path, config_path: Path | None, inventory: Path | None, check: bool,
+        limit: str | None, extra: tuple[str, ...], force_window: bool, reason: str | None,
+        fmt: str) -> None:
+    """Compile and run a runbook through ansible-runner, with a record at the end."""
+    from maintbook.commands.run import RunOptions, run_runbook
+    options = RunOptions(runbook, config_path, inventory, check, limit, extra, reason,
+                         force_window, fmt)
+    guarded(lambda: run_runbook(options))
+
+
+@main.command()
+@click.argument("run_id")
+@config_option
+@format_option("markdown", "json")
+def report(run_id: str, config_path: Path | None, fmt: str) -> None:
+    """The post-maintenance review of a run: planned vs actual, per step."""
+    from maintbook.commands.report import run_report
+    guarded(lambda: run_report(run_id, config_path, fmt))

@@ -21,7 +21,7 @@ from maintbook.calendar import CalendarEvent
 from maintbook.calendars_io import calendar_events
 from maintbook.commands.validate import Loaded, load_runbooks, require_config
 from maintbook.config import Config
-from maintbook.diagnostics import Diagnostic, has_errors, report, sort_diagnostics
+from maintbook.diagnostics import REPORTERS, Diagnostic, has_errors, report, sort_diagnostics
 from maintbook.errors import UsageError
 from maintbook.loader import Document
 from maintbook.model import Runbook
@@ -36,6 +36,8 @@ def booked_runbooks(config: Config, exclude: Sequence[Path] = ()) -> list[Runboo
     folder = config.root / "runbooks"
     if not folder.is_dir():
         return []
+    if folder.resolve().is_relative_to(Path.cwd().resolve()):  # shorter names in messages
+        folder = folder.resolve().relative_to(Path.cwd().resolve())
     skip = {path.resolve() for path in exclude}
     return [item.runbook for item in load_runbooks([folder], config)
             if item.runbook is not None and item.path.resolve() not in skip]
@@ -147,6 +149,8 @@ def run_check(paths: Sequence[Path], config_path: Path | None, now: datetime | N
 
     Files that do not load or pass the schema report those diagnostics instead.
     """
+    if fmt not in REPORTERS:
+        raise UsageError(f"--format {fmt}: allowed: {', '.join(REPORTERS)}")
     config = require_config(config_path, fmt)
     loaded = load_runbooks(paths, config)
     pairs = _pairs(loaded)

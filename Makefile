@@ -1,0 +1,54 @@
+# maintbook — the two set-up commands are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+APT_PACKAGES := postgresql nginx openssh-server iproute2 prometheus-alertmanager openssl
+# Pinned "now" for validating the shipped runbooks: their windows are fixed dates, and a
+# window in the past would (rightly) fail the notice rule.
+DOGFOOD_NOW ?= 2026-11-20T00:00:00Z
+
+.PHONY: run test lint dogfood venv system-packages bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/pip install --quiet -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(PY) -c "import maintbook, ansible_runner, pytest"
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Debian packages for the real services the tests start (PostgreSQL, nginx, sshd in
+# network namespaces, Alertmanager). Installed only when something is missing.
+system-packages:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+## The main job: a real runbook against this machine on the embedded defaults.
+run: venv
+	$(BIN)/maintbook run runbooks/daily-health-cleanup.yml -i inventory/local.yml \
+	  --force-window --reason "first run on this machine (make run)"
+
+lint: venv
+	$(BIN)/ruff check src tests library bench
+	$(BIN)/mypy
+	$(BIN)/ansible-lint --profile production roles/
+
+dogfood: venv
+	$(BIN)/maintbook validate runbooks/ --now $(DOGFOOD_NOW)
+
+## Everything CI runs.
+test: system-packages venv lint dogfood
+	$(BIN)/pytest
+
+bench: venv
+	$(PY) bench/validate.py
+	$(PY) bench/run_overhead.py
+	$(PY) bench/calendar.py
+
+clean:
+	rm -rf .maintbook build dist .pytest_cache .mypy_cache .ruff_cache

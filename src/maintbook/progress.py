@@ -1,0 +1,104 @@
+"""Runner events → a live progress view (rich) or one JSON event a line for machines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from maintbook.model import Runbook
+from maintbook.records import RESULT_EVENTS, Event, _result, step_of
+
+
+def planned_steps(runbook: Runbook) -> list[tuple[str, str]]:
+    """(phase, name) of every step the run will go through when nothing fails."""
+    return [(phase, step.name) for phase in ("precheck", "steps", "verify")
+            for step in runbook.phase(phase)]
+
+
+class ProgressSink:
+    """Follows step tasks: "step k of n" and the percentage done."""
+
+    def __init__(self, runbook: Runbook) -> None:
+        self.plan = planned_steps(runbook)
+        self.total = max(1, len(self.plan))
+
+    def position(self, phase: str, name: str) -> int:
+        try:
+            return self.plan.index((phase, name)) + 1
+        except ValueError:
+            return 0
+
+    def on_event(self, event: Event) -> None:
+        raise NotImplementedError
+
+    def close(self, outcome: str) -> None:
+        raise NotImplementedError
+
+
+class JsonLines(ProgressSink):
+    """One JSON object a line: task starts, results and the end of the run."""
+
+    def __init__(self, runbook: Runbook, out: TextIO = sys.stdout) -> None:
+        super().__init__(runbook)
+        self.out = out
+
+    def emit(self, payload: dict[str, Any]) -> None:
+        self.out.write(json.dumps(payload) + "\n")
+        self.out.flush()
+
+    def on_event(self, event: Event) -> None:
+        data = event.get("event_data", {})
+        task = str(data.get("task", ""))
+        found = step_of(task)
+        kind = event.get("event")
+        if kind == "playbook_on_task_start":
+            k = self.position(*found) if found else 0
+            self.emit({"event": "task_start", "task": task, "phase": found[0] if found else None,
+                       "k": k, "n": self.total, "percent": round(100 * k / self.total, 1)})
+        elif kind in RESULT_EVENTS:
+            self.emit({"event": "task_result", "task": task, "host": data.get("host"),
+                       "phase": found[0] if found else None, "result": _result(event)})
+
+    def close(self, outcome: str) -> None:
+        self.emit({"event": "run_end", "outcome": outcome})
+
+
+class LiveView(ProgressSink):
+    """A rich progress bar with the current step, and a line per finished step."""
+
+    def __init__(self, runbook: Runbook, console: Console | None = None) -> None:
+        super().__init__(runbook)
+        self.console = console or Console(stderr=True)
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 TaskProgressColumn(), TimeElapsedColumn(),
+                                 console=self.console, transient=True)
+        self.bar = self.progress.add_task(f"{runbook.id}: opening", total=self.total)
+        self.progress.start()
+
+    def on_event(self, event: Event) -> None:
+        data = event.get("event_data", {})
+        task = str(data.get("task", ""))
+        found = step_of(task)
+        kind = event.get("event")
+        if kind == "playbook_on_task_start":
+            if found and (k := self.position(*found)):
+                self.progress.update(self.bar, completed=k - 1,
+                                     description=f"step {k} of {self.total}: {found[1]}")
+            elif not found:
+                self.progress.update(self.bar, description=task)
+        elif kind in RESULT_EVENTS and found:
+            result = _result(event)
+            mark = {"failed": "[red]✗", "skipped": "[dim]-"}.get(result, "[green]✓")
+            self.console.print(f"{mark}[/] {found[0]:<8} {escape(found[1])} "
+                               f"[dim]({escape(str(data.get('host')))}: {result})[/]",
+                               highlight=False)
+            if (k := self.position(*found)) and result != "failed":
+                self.progress.update(self.bar, completed=k)
+
+    def close(self, outcome: str) -> None:
+        self.progress.stop()
