@@ -184,7 +184,10 @@ def channels_exist(doc: Document, ctx: Context) -> Iterator[Diagnostic]:
 
 
 def role_exists(name: str, role_paths: tuple[Path, ...]) -> bool:
-    return any((base / name / "tasks").is_dir() for base in role_paths)
+    try:
+        return any((base / name / "tasks").is_dir() for base in role_paths)
+    except (OSError, ValueError):  # a name too long for the file system, or with a NUL
+        return False
 
 
 @check("role")

@@ -65,16 +65,65 @@ def main() -> None:
     """Declarative maintenance runbooks: validate, compile to Ansible, run, report."""
 
 
+inventory_option = click.option(
+    "-i", "--inventory", type=PATHS, default=None,
+    help="Resolve target patterns to hosts through this inventory for overlap checks.")
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=PATHS)
 @config_option
 @now_option
+@inventory_option
 @format_option("text", "json", "github")
 def validate(paths: tuple[Path, ...], config_path: Path | None, now: datetime | None,
-             fmt: str) -> None:
+             inventory: Path | None, fmt: str) -> None:
     """Schema, semantic and policy checks of runbook files or folders."""
     from maintbook.commands.validate import run_validate
-    guarded(lambda: run_validate(paths, config_path, now, fmt))
+    guarded(lambda: run_validate(paths, config_path, now, fmt, inventory))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=PATHS)
+@config_option
+@now_option
+@inventory_option
+@format_option("text", "json", "github")
+def check(paths: tuple[Path, ...], config_path: Path | None, now: datetime | None,
+          inventory: Path | None, fmt: str) -> None:
+    """Policy and calendar conflicts only."""
+    from maintbook.commands.check import run_check
+    guarded(lambda: run_check(paths, config_path, now, fmt, inventory))
+
+
+@main.command()
+@click.argument("runbook", type=PATHS)
+@config_option
+@click.option("--after", type=TIMESTAMP, default=None, help="Earliest start (default: now).")
+@click.option("--count", type=click.IntRange(1, 1000), default=5, show_default=True,
+              help="How many slots.")
+@now_option
+@inventory_option
+@format_option("text", "json")
+def schedule(runbook: Path, config_path: Path | None, after: datetime | None, count: int,
+             now: datetime | None, inventory: Path | None, fmt: str) -> None:
+    """The next slots that satisfy every policy rule."""
+    from maintbook.commands.schedule import run_schedule
+    guarded(lambda: run_schedule(runbook, config_path, after, count, now, fmt, inventory))
+
+
+@main.command()
+@config_option
+@click.option("--from", "start", type=TIMESTAMP, default=None, help="Range start (default today).")
+@click.option("--to", "end", type=TIMESTAMP, default=None, help="Range end (default +30 days).")
+@click.option("--ics", "ics_path", type=PATHS, default=None, help="Also write an ICS file.")
+@now_option
+@format_option("text", "json")
+def calendar(config_path: Path | None, start: datetime | None, end: datetime | None,
+             ics_path: Path | None, now: datetime | None, fmt: str) -> None:
+    """Booked windows, blackouts and allowed windows in a range; ICS export."""
+    from maintbook.commands.calendar_cmd import run_calendar
+    guarded(lambda: run_calendar(config_path, start, end, ics_path, fmt, now))
 
 
 @main.command(name="compile")

@@ -87,9 +87,11 @@ class _Builder:
     def build(self, node: Node, path: PathKey) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            line, column = _mark(node)
+            # an aliased node's own mark is its anchor; point at the top-level key expanding it
+            line, column = self.source.key(path[:1]) if path else _mark(node)
+            where = f" at {path[0]!r}" if path else ""
             raise _LoadError(line, column, "yaml-too-large",
-                             f"the document expands to more than {MAX_NODES} nodes "
+                             f"the document expands to more than {MAX_NODES} nodes{where} "
                              "(aliases expanding exponentially?)")
         if len(path) > MAX_DEPTH:
             line, column = _mark(node)
@@ -176,7 +178,12 @@ def _compose(text: str) -> tuple[YAML, Node | None]:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
         if exc.context and exc.problem:
-            problem = f"{problem} ({exc.context})"
+            opened = exc.context_mark
+            started = (f" started at line {opened.line + 1}, column {opened.column + 1}"
+                       if opened and mark and (opened.line, opened.column) != (mark.line,
+                                                                                mark.column)
+                       else "")
+            problem = f"{problem} ({exc.context}{started})"
         raise _LoadError(line, column, "yaml-syntax", f"YAML syntax error: {problem}") from exc
     except YAMLError as exc:
         raise _LoadError(1, 1, "yaml-syntax", f"YAML syntax error: {exc}") from exc
@@ -226,7 +233,9 @@ def load_file(path: Path, display: str | None = None) -> tuple[Document | None, 
     except _LoadError as err:
         return None, [Diagnostic(name, err.line, err.column, "error", err.code, err.message)]
     if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        return None, [Diagnostic(name, line, 1, "error", "yaml-encoding",
+        index = text.index("\x00")
+        line = text[:index].count("\n") + 1
+        column = index - (text.rfind("\n", 0, index) + 1) + 1
+        return None, [Diagnostic(name, line, column, "error", "yaml-encoding",
                                  "the file contains a NUL byte; it is not a text file")]
     return parse_text(text, name)

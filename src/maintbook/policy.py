@@ -302,7 +302,7 @@ def runtime_refusals(runbook: Runbook, policy: Policy, now: datetime,
     if not forced:
         reasons += _time_refusals(runbook, rule, policy, now)
     reasons += [p.message for p in approval_problems(runbook, rule)]
-    reasons += _reservation_refusals(runbook, now, reservations,
+    reasons += _reservation_refusals(runbook, _run_span(runbook, now, forced), reservations,
                                      hosts if hosts is not None else
                                      frozenset({runbook.targets.hosts}))
     return reasons
@@ -324,11 +324,19 @@ def _time_refusals(runbook: Runbook, rule: TypeRule, policy: Policy,
     return reasons
 
 
-def _reservation_refusals(runbook: Runbook, now: datetime,
+def _run_span(runbook: Runbook, now: datetime, forced: bool) -> Interval:
+    """When the run holds its resources: its window (from now when early), or, forced,
+    from now for the window's duration."""
+    if forced:
+        return now, now + runbook.duration
+    return min(runbook.start, now), max(runbook.end, now + timedelta(seconds=1))
+
+
+def _reservation_refusals(runbook: Runbook, span: Interval,
                           reservations: Sequence[Reservation],
                           hosts: frozenset[str]) -> list[str]:
     reasons = []
-    low, high = min(runbook.start, now), max(runbook.end, now + timedelta(seconds=1))
+    low, high = span
     for held in reservations:
         if held.runbook_id == runbook.id or not overlaps(low, high, held.start, held.end):
             continue

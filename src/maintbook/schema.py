@@ -25,7 +25,37 @@ def _type_name(value: Any) -> str:
     if value is None:
         return "null"
     return {bool: "boolean", int: "integer", float: "number", str: "string",
-            list: "list", dict: "mapping"}.get(type(value), type(value).__name__)
+            list: "array", dict: "object"}.get(type(value), type(value).__name__)
+
+
+_TYPE_WORDS = {"array": "a list", "object": "a mapping", "integer": "an integer",
+               "string": "a string", "boolean": "a boolean", "number": "a number",
+               "null": "null"}
+
+
+def _a(type_name: str) -> str:
+    """A JSON Schema type in the author's words: `array` → `a list`."""
+    return _TYPE_WORDS.get(type_name, f"a {type_name}")
+
+
+def _form(sub: Any) -> str:
+    """One allowed form of a oneOf/anyOf, e.g. `an integer of at least 1`."""
+    if not isinstance(sub, dict):
+        return "a value"
+    kind = sub.get("type")
+    if kind == "array" and isinstance(sub.get("items"), dict):
+        return f"a list whose items are each {_form(sub['items'])}"
+    text = _a(kind) if isinstance(kind, str) else "a value"
+    low, high = sub.get("minimum"), sub.get("maximum")
+    if low is not None and high is not None:
+        text += f" from {low} to {high}"
+    elif low is not None:
+        text += f" of at least {low}"
+    elif high is not None:
+        text += f" of at most {high}"
+    if "pattern" in sub:
+        text += f" matching {sub['pattern']}"
+    return text
 
 
 def _allowed(values: list[Any]) -> str:
@@ -63,20 +93,25 @@ def _message(error: ValidationError) -> tuple[str, PathKey, bool]:
         return f"{where} is {value!r}; it must be {error.validator_value!r}", path, False
     if kind == "type":
         wanted = error.validator_value
-        wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
-        return f"{where} must be a {wanted}, not a {_type_name(value)}", path, False
+        wanted = " or ".join(_a(w) for w in wanted) if isinstance(wanted, list) else _a(wanted)
+        return f"{where} must be {wanted}, not {_a(_type_name(value))}", path, False
     if kind in ("oneOf", "anyOf"):
-        return f"{where} does not match any allowed form: {_short(value)}", path, False
+        forms = " or ".join(_form(sub) for sub in error.validator_value)
+        return f"{where} is {_short(value)}; it must be {forms}", path, False
     if kind == "minItems":
         return f"{where} needs at least {error.validator_value} item(s)", path, False
     if kind == "uniqueItems":
-        return f"{where} has duplicate items", path, False
+        twice = [item for i, item in enumerate(value) if item in value[:i]] if isinstance(
+            value, list) else []
+        which = f" ({_short(twice[0])} appears more than once)" if twice else ""
+        return f"{where} has duplicate items{which}; each item must be unique", path, False
     if kind == "minLength":
         return f"{where} must not be empty", path, False
     if kind == "maxLength":
         return f"{where} is longer than {error.validator_value} characters", path, False
     if kind == "pattern":
-        return f"{where} {_short(value)} does not match {error.validator_value}", path, False
+        return (f"{where} is {_short(value)}; it must match the pattern "
+                f"{error.validator_value}"), path, False
     if kind in ("minimum", "maximum"):
         word = "at least" if kind == "minimum" else "at most"
         return f"{where} is {value!r}; it must be {word} {error.validator_value}", path, False

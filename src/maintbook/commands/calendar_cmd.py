@@ -18,7 +18,7 @@ import icalendar
 
 from maintbook.calendar import Period, blackouts_between, overlaps, window_periods
 from maintbook.commands.check import booked_runbooks
-from maintbook.commands.validate import require_config
+from maintbook.project import require_config
 from maintbook.config import Config
 from maintbook.errors import UsageError
 from maintbook.model import Runbook

@@ -19,7 +19,7 @@ from typing import Any
 
 from maintbook.calendar import CalendarEvent
 from maintbook.calendars_io import calendar_events
-from maintbook.commands.validate import Loaded, load_runbooks, require_config
+from maintbook.project import Loaded, load_runbooks, require_config
 from maintbook.config import Config
 from maintbook.diagnostics import REPORTERS, Diagnostic, has_errors, report, sort_diagnostics
 from maintbook.errors import UsageError
@@ -143,6 +143,22 @@ def _pairs(loaded: Sequence[Loaded]) -> list[tuple[Document, Runbook]]:
             if item.document is not None and item.runbook is not None]
 
 
+def policy_problems(loaded: Sequence[Loaded], config: Config, now: datetime | None,
+                    inventory: Path | None) -> list[Diagnostic]:
+    """Policy and calendar conflicts of every runbook that loaded cleanly."""
+    pairs = _pairs(loaded)
+    if not pairs:
+        return []
+    others = booked_runbooks(config, [item.path for item in loaded])
+    start, end = _span([rb for _, rb in pairs])
+    events = events_between(config, start, end)
+    try:
+        return policy_diagnostics(pairs, config.policy, now or utc_now(), events,
+                                  hosts_resolver(inventory), others=others)
+    except ValueError as exc:
+        raise UsageError(f"policy: {exc}") from exc
+
+
 def run_check(paths: Sequence[Path], config_path: Path | None, now: datetime | None,
               fmt: str, inventory: Path | None = None) -> int:
     """Print every policy and calendar conflict; 0 clean, 1 errors (usage/config: exit 2).
@@ -153,18 +169,9 @@ def run_check(paths: Sequence[Path], config_path: Path | None, now: datetime | N
         raise UsageError(f"--format {fmt}: allowed: {', '.join(REPORTERS)}")
     config = require_config(config_path, fmt)
     loaded = load_runbooks(paths, config)
-    pairs = _pairs(loaded)
     diagnostics: list[Diagnostic] = [d for item in loaded if item.runbook is None
                                      for d in item.diagnostics]
-    if pairs:
-        others = booked_runbooks(config, [item.path for item in loaded])
-        start, end = _span([rb for _, rb in pairs])
-        events = events_between(config, start, end)
-        try:
-            diagnostics += policy_diagnostics(pairs, config.policy, now or utc_now(), events,
-                                              hosts_resolver(inventory), others=others)
-        except ValueError as exc:
-            raise UsageError(f"policy: {exc}") from exc
+    diagnostics += policy_problems(loaded, config, now, inventory)
     output = report(sort_diagnostics(diagnostics), fmt)
     if output:
         sys.stdout.write(output)

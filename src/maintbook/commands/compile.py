@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from maintbook.commands.validate import Loaded, load_runbooks, require_config
+from maintbook.project import Loaded, load_runbooks, require_config
 from maintbook.compiler import Target, compile_runbook, playbook_header
 from maintbook.config import Config
 from maintbook.diagnostics import has_errors, report, sort_diagnostics

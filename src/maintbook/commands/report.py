@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from maintbook import records, state
-from maintbook.commands.validate import require_config
+from maintbook.project import require_config
 from maintbook.errors import UsageError
 
 

@@ -13,7 +13,7 @@ import click
 
 from maintbook import records, state
 from maintbook.commands.compile import playbook_text, write_atomically
-from maintbook.commands.validate import load_runbook, require_config
+from maintbook.project import load_runbook, require_config
 from maintbook.config import Config
 from maintbook.diagnostics import report, sort_diagnostics
 from maintbook.errors import UsageError

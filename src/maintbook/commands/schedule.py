@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from maintbook.commands.check import booked_runbooks, events_between, hosts_resolver
-from maintbook.commands.validate import load_runbooks, require_config
+from maintbook.project import load_runbooks, require_config
 from maintbook.config import Config
 from maintbook.diagnostics import report, sort_diagnostics
 from maintbook.errors import UsageError
