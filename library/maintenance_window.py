@@ -101,7 +101,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 def _load(module):
     """The runbook model and policy, through maintbook's own loader and validator."""
-    from maintbook.commands.validate import load_runbook
+    from maintbook.project import load_runbook
     from maintbook.config import load_config
 
     config_file = module.params["config_file"]

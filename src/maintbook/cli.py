@@ -15,7 +15,7 @@ from maintbook.errors import MaintbookError
 from maintbook.timeparse import parse_rfc3339
 
 
-class Timestamp(click.ParamType):
+class Timestamp(click.ParamType):  # type: ignore[type-arg]
     """An RFC 3339 timestamp option, e.g. --now 2026-12-06T01:00:00Z."""
 
     name = "timestamp"
@@ -170,3 +170,13 @@ def report(run_id: str, config_path: Path | None, fmt: str) -> None:
     """The post-maintenance review of a run: planned vs actual, per step."""
     from maintbook.commands.report import run_report
     guarded(lambda: run_report(run_id, config_path, fmt))
+
+
+@main.command()
+@click.argument("runbook", type=PATHS)
+@config_option
+@format_option("markdown", "json")
+def render(runbook: Path, config_path: Path | None, fmt: str) -> None:
+    """The runbook as a human document (the review summary for a pull request)."""
+    from maintbook.commands.render import run_render
+    guarded(lambda: run_render(runbook, config_path, fmt))

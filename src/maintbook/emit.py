@@ -13,25 +13,37 @@ from typing import Any
 
 
 class Unsafe(str):
-    """Literal text that Ansible must never template (emitted as `!unsafe "..."`)."""
+    """Literal text that Ansible must never template.
+
+    Emitted as `!unsafe "..."` when it holds template syntax, plainly otherwise.
+    """
 
     __slots__ = ()
 
 
 class Commented(dict[str, Any]):
-    """A mapping emitted with a comment line above it."""
+    """A mapping emitted with a comment line above it (and an optional end-of-line note)."""
 
     def __init__(self, comment: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.comment = comment
+        self.trailing = ""
+
+
+WRAP_AT = 100
 
 
 _PLAIN = re.compile(r"^[A-Za-z_/.][A-Za-z0-9_ ./,()'-]*$")
 _RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
 
 
+def _templated(text: str) -> bool:
+    """Whether Ansible would see template syntax in the text."""
+    return any(marker in text for marker in ("{{", "{%", "{#"))
+
+
 def _scalar(value: Any) -> str:
-    if isinstance(value, Unsafe):
+    if isinstance(value, Unsafe) and _templated(value):
         return "!unsafe " + json.dumps(str(value), ensure_ascii=False)
     if value is None:
         return "null"
@@ -46,6 +58,26 @@ def _scalar(value: Any) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def _folded(value: Any, indent: int) -> list[str] | None:
+    """A long one-line string as a folded block scalar (`>-`), wrapped at single spaces."""
+    if not isinstance(value, str) or len(value) <= WRAP_AT or "\n" in value:
+        return None
+    words = value.split(" ")
+    if any(not word for word in words) or any(ord(c) < 32 for c in value):
+        return None
+    lines, current = [], words[0]
+    for word in words[1:]:
+        if len(current) + 1 + len(word) > WRAP_AT - indent:
+            lines.append(current)
+            current = word
+        else:
+            current += " " + word
+    lines.append(current)
+    pad = " " * (indent + 2)
+    head = "!unsafe >-" if isinstance(value, Unsafe) and _templated(value) else ">-"
+    return [head] + [pad + line for line in lines]
+
+
 def _is_empty_collection(value: Any) -> bool:
     return isinstance(value, dict | list) and not value
 
@@ -55,9 +87,13 @@ def _lines(value: Any, indent: int) -> list[str]:
     if isinstance(value, dict):
         out: list[str] = []
         for key, item in value.items():
+            folded = _folded(item, indent)
             if isinstance(item, dict | list) and item:
                 out.append(f"{pad}{_scalar(key)}:")
                 out += _lines(item, indent + 2 if isinstance(item, dict) else indent + 2)
+            elif folded is not None:
+                out.append(f"{pad}{_scalar(key)}: {folded[0]}")
+                out += folded[1:]
             else:
                 text = ("{}" if isinstance(item, dict) else "[]") if _is_empty_collection(item) \
                     else _scalar(item)
@@ -70,7 +106,8 @@ def _lines(value: Any, indent: int) -> list[str]:
                 out.append(f"{pad}# {item.comment}")
             if isinstance(item, dict | list) and item:
                 inner = _lines(item, indent + 2)
-                out.append(f"{pad}- {inner[0].lstrip()}")
+                trailing = getattr(item, "trailing", "")
+                out.append(f"{pad}- {inner[0].lstrip()}" + (f"  # {trailing}" if trailing else ""))
                 out += inner[1:]
             else:
                 text = ("{}" if isinstance(item, dict) else "[]") if _is_empty_collection(item) \

@@ -7,6 +7,7 @@ refuse alias expansions that would blow up (billion laughs) before they do.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +77,20 @@ def _mark(node: Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _text(node: Node) -> str:
+    """A scalar's text; an escaped lone surrogate ("\\ud800") is not a character."""
+    text = str(node.value)
+    if _SURROGATE.search(text):
+        raise _LoadError(*_mark(node), "yaml-encoding",
+                         "the text contains an escaped UTF-16 surrogate (\\ud800-\\udfff), "
+                         "which is not a character; write the character itself or "
+                         "escape it as \\UXXXXXXXX")
+    return text
+
+
 class _Builder:
     """Turns composed nodes into plain data, recording positions on the way."""
 
@@ -107,7 +122,7 @@ class _Builder:
     def _scalar(self, node: Node) -> Any:
         assert isinstance(node, ScalarNode)
         if node.tag in _KEEP_AS_TEXT or not node.tag.startswith("tag:yaml.org,2002:"):
-            return str(node.value)
+            return _text(node)
         try:
             return self.constructor.construct_object(node, deep=True)
         except YAMLError as exc:
@@ -121,7 +136,7 @@ class _Builder:
             if not isinstance(key_node, ScalarNode):
                 line, column = _mark(key_node)
                 raise _LoadError(line, column, "yaml-key", "mapping keys must be plain scalars")
-            key = str(key_node.value)
+            key = _text(key_node)
             here = _mark(key_node)
             if key in first_seen:
                 line, column = first_seen[key]

@@ -92,7 +92,8 @@ def run_runbook(options: RunOptions) -> int:
     write_atomically(playbook, playbook_text(runbook, options.runbook, config))
     libraries, roles = library_and_roles(config.root, shipped("library"), shipped("roles"))
     who = operator()
-    forced = {"by": who, "reason": options.force_reason} if options.force_window else None
+    forced = ({"by": who, "reason": options.force_reason}
+              if options.force_window and options.force_reason else None)
     extravars: dict[str, object] = {**extra, "maintbook_run_id": run_id,
                                     "maintbook_root": str(config.root), "maintbook_operator": who}
     if forced:
