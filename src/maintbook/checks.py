@@ -64,8 +64,8 @@ def exactly_one_action(doc: Document, ctx: Context) -> Iterator[Diagnostic]:
         present = [key for key in ACTIONS if key in step]
         allowed = ", ".join(ACTIONS)
         if not present:
-            yield doc.at(path, "step-action",
-                         f"step {step.get('name', '?')!r} has no action; give exactly one of {allowed}")
+            yield doc.at(path, "step-action", f"step {step.get('name', '?')!r} has no action; "
+                         f"give exactly one of {allowed}")
         elif len(present) > 1:
             yield doc.at((*path, present[1]), "step-action",
                          f"step {step.get('name', '?')!r} has {len(present)} actions "

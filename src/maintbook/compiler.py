@@ -77,12 +77,26 @@ def _action(step: Step, phase: str) -> dict[str, Any]:
     return {module["name"]: dict(module.get("args", {}))}
 
 
+# Rules that judge the author's own choices (a shell, a command line, literal braces in a
+# step name), which the compiled task keeps exactly as the runbook says.
+AUTHOR_CHOICE_RULES = {
+    "shell": ("command-instead-of-module", "command-instead-of-shell", "risky-shell-pipe"),
+    "command": ("command-instead-of-module",),
+}
+
+
+def _noqa(step: Step, name: str) -> str:
+    rules = list(AUTHOR_CHOICE_RULES.get(step.kind, ()))
+    if any(marker in name for marker in ("{{", "{%", "{#")):
+        rules.append("name[template]")
+    return "noqa: " + " ".join(rules) if rules else ""
+
+
 def _step_task(step: Step, phase: str, file: str, parent: Step | None = None) -> dict[str, Any]:
     """A step as a task: its name, the action, and the options of SPEC §2."""
-    task = Commented(f"{file}:{step.line}", {"name": Unsafe(task_name(phase, step, parent))})
-    if step.kind == "shell":
-        # The author asked for a shell on purpose; the compiled task keeps it as written.
-        task.trailing = "noqa: command-instead-of-shell risky-shell-pipe"
+    name = task_name(phase, step, parent)
+    task = Commented(f"{file}:{step.line}", {"name": Unsafe(name)})
+    task.trailing = _noqa(step, name)
     action = _action(step, phase)
     task.update(action)
     if step.kind == "role":
@@ -111,8 +125,9 @@ def _step_task(step: Step, phase: str, file: str, parent: Step | None = None) ->
 def _with_own_rollback(step: Step, file: str) -> dict[str, Any]:
     """A step with its own rollback: undo it on failure, then fail on to the runbook's."""
     undo = [_step_task(s, "rollback", file, parent=step) for s in step.rollback]
-    return Commented(f"{file}:{step.line}", {
-        "name": Unsafe(f"Step | {step.name} (with its rollback)"),
+    name = f"Step | {step.name} (with its rollback)"
+    wrapper = Commented(f"{file}:{step.line}", {
+        "name": Unsafe(name),
         "block": [_step_task(step, "steps", file)],
         "rescue": [
             {"name": Unsafe(f"Roll back step | {step.name}"),
@@ -122,6 +137,8 @@ def _with_own_rollback(step: Step, file: str) -> dict[str, Any]:
              "ansible.builtin.fail": {"msg": "{{ ansible_failed_result.msg | default('the step failed') }}"}},
         ],
     })
+    wrapper.trailing = _noqa(Step(step.name, "block", None, step.line), name)
+    return wrapper
 
 
 def _set_fact(values: dict[str, Any], name: str, **extra: Any) -> dict[str, Any]:

@@ -92,11 +92,12 @@ def _message(error: ValidationError) -> tuple[str, PathKey, bool]:
     if kind == "const":
         return f"{where} is {value!r}; it must be {error.validator_value!r}", path, False
     if kind == "type":
-        wanted = error.validator_value
-        wanted = " or ".join(_a(w) for w in wanted) if isinstance(wanted, list) else _a(wanted)
-        return f"{where} must be {wanted}, not {_a(_type_name(value))}", path, False
+        wanted: Any = error.validator_value
+        words = " or ".join(_a(w) for w in wanted) if isinstance(wanted, list) else _a(wanted)
+        return f"{where} must be {words}, not {_a(_type_name(value))}", path, False
     if kind in ("oneOf", "anyOf"):
-        forms = " or ".join(_form(sub) for sub in error.validator_value)
+        subs: Any = error.validator_value
+        forms = " or ".join(_form(sub) for sub in subs)
         return f"{where} is {_short(value)}; it must be {forms}", path, False
     if kind == "minItems":
         return f"{where} needs at least {error.validator_value} item(s)", path, False

@@ -1,0 +1,111 @@
+"""Whole runs against real services: Alertmanager, SMTP, Slack and webhook receivers,
+and the contract-checking Statuspage server; and no secret left behind in any file."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.run.conftest import REPO, Project
+from tests.support.services import alertmanager, smtp_server
+from tests.support.slack_receiver import slack_receiver
+from tests.support.statuspage_server import statuspage_server
+
+pytestmark = pytest.mark.integration
+CONTRACT = REPO.parent / "shared" / "contracts" / "statuspage-openapi.json"
+
+
+def silences(url: str) -> list[dict]:
+    with urllib.request.urlopen(f"{url}/api/v2/silences", timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["succeeded", "step-failed"])
+def test_a_run_silences_alerts_for_its_window_and_expires_the_silence(project, maintbook,
+                                                                       tmp_path, fails):
+    with alertmanager(tmp_path / "am") as url:
+        (project.root / "maintbook.yml").write_text(
+            f"policy: {{blackouts: []}}\nalertmanager: {{url: \"{url}\"}}\n")
+        steps = [{"name": "Check the silence is active", "command": f"test -d {project.marks}"}]
+        if fails:
+            steps.append({"name": "Fail on purpose", "command": "false"})
+        path = project.runbook(silence={"matchers": ['service="postgres"', 'env=~"prod|staging"']},
+                               steps=steps)
+        result = maintbook("run", str(path))
+        assert result.exit_code == (1 if fails else 0), result.output
+        (silence,) = silences(url)
+        assert "maintbook:MNT-2026-0101" in silence["comment"]
+        assert silence["status"]["state"] == "expired"
+        assert {(m["name"], m["value"], m["isRegex"]) for m in silence["matchers"]} == {
+            ("service", "postgres", False), ("env", "prod|staging", True)}
+
+
+def test_notices_reach_smtp_slack_and_a_webhook_and_no_secret_is_left_behind(
+        project, maintbook, tmp_path, monkeypatch):
+    password, secret = "smtp-pass-5f1e9c", "hmac-secret-77ad21"
+    (tmp_path / "smtp").mkdir()
+    with smtp_server(tmp_path / "smtp", "maint", password) as box, \
+            slack_receiver() as (slack_url, received):
+        webhook = f"{slack_url}/services/T0001/B0001/slackwebhook9c0ffee"
+        hook = f"{slack_url}/hook/audit-token-3b7e"
+        monkeypatch.setenv("SLACK_WEBHOOK_URL", webhook)
+        monkeypatch.setenv("AUDIT_WEBHOOK_URL", hook)
+        monkeypatch.setenv("AUDIT_SECRET", secret)
+        monkeypatch.setenv("SMTP_PASSWORD", password)
+        (project.root / "maintbook.yml").write_text(f"""\
+policy: {{blackouts: []}}
+channels:
+  ops-slack: {{type: slack, webhook_env: SLACK_WEBHOOK_URL}}
+  audit: {{type: webhook, url_env: AUDIT_WEBHOOK_URL, secret_env: AUDIT_SECRET}}
+  customers:
+    type: email
+    from: maint@example.com
+    to: [customers@example.com]
+    smtp: {{host: 127.0.0.1, port: {box.port}, starttls: true, username: maint,
+           password_env: SMTP_PASSWORD, ca_file: "{box.cert}"}}
+""")
+        path = project.runbook(notify=["ops-slack", "audit", "customers"])
+        result = maintbook("run", str(path))
+        assert result.exit_code == 0, result.output
+    assert [r["json"]["text"][:40] != "" for r in received.posted("/services/")] == [True, True]
+    assert len(received.posted("/hook/")) == 2
+    subjects = [m["data"].decode() for m in box.messages]
+    assert len(subjects) == 2 and all(m["tls"] for m in box.messages)
+    assert "Maintenance started" in subjects[0] and "Maintenance completed" in subjects[1]
+    leaked = []
+    for file in (project.root / ".maintbook").rglob("*"):
+        if file.is_file():
+            data = file.read_bytes()
+            leaked += [(str(file), s) for s in (password, secret, webhook, hook, "slackwebhook9c0ffee",
+                                                "audit-token-3b7e") if s.encode() in data]
+    assert leaked == []
+    assert password not in result.output and secret not in result.output
+
+
+def test_a_run_moves_an_atlassian_statuspage_maintenance(project, maintbook, monkeypatch):
+    key, page = "sk-run-0f3e2d1c-SECRET", "pg0000000001"
+    components = {"web": "cmpweb000001", "api": "cmpapi000001"}
+    with statuspage_server(CONTRACT, key, page, components) as (url, state):
+        monkeypatch.setenv("STATUSPAGE_API_KEY", key)
+        (project.root / "maintbook.yml").write_text(f"""\
+policy: {{blackouts: []}}
+statuspage: {{provider: statuspage, page_id: {page}, api_key_env: STATUSPAGE_API_KEY,
+             base_url: "{url}"}}
+""")
+        path = project.runbook(verify=[{"name": "Still fine", "command": "true"}])
+        assert maintbook("run", str(path)).exit_code == 0
+        assert maintbook("run", str(path)).exit_code == 0
+        assert state.violations == []
+        (incident,) = state.incidents.values()
+        assert incident["status"] == "completed"
+        statuses = [u["status"] for u in reversed(incident["incident_updates"])]
+        assert statuses[:4] == ["scheduled", "in_progress", "verifying", "completed"]
+        assert {c["name"]: c["status"] for c in state.components.values()}["web"] == "operational"
+    for file in (project.root / ".maintbook").rglob("*"):
+        if file.is_file():
+            assert key.encode() not in file.read_bytes(), file
+    assert os.environ["STATUSPAGE_API_KEY"] == key
