@@ -180,3 +180,15 @@ def render(runbook: Path, config_path: Path | None, fmt: str) -> None:
     """The runbook as a human document (the review summary for a pull request)."""
     from maintbook.commands.render import run_render
     guarded(lambda: run_render(runbook, config_path, fmt))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=PATHS)
+@config_option
+@now_option
+@format_option("text")
+def tick(paths: tuple[Path, ...], config_path: Path | None, now: datetime | None,
+         fmt: str) -> None:
+    """Send every notice that is due for every scheduled runbook, once (cron / CI schedule)."""
+    from maintbook.commands.tick import run_tick
+    guarded(lambda: run_tick(paths, config_path, now, fmt))

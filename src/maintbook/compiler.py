@@ -145,6 +145,15 @@ def _set_fact(values: dict[str, Any], name: str, **extra: Any) -> dict[str, Any]
     return {"name": name, "ansible.builtin.set_fact": values, **extra}
 
 
+def runbook_facts(rb: Runbook) -> dict[str, Any]:
+    """What notices and pages say about a runbook; its text stays literal."""
+    return {
+        "id": rb.id, "title": Unsafe(rb.title), "type": rb.type, "owner": Unsafe(rb.owner),
+        "description": Unsafe(rb.description), "systems": list(rb.systems),
+        "window_start": format_utc(rb.start), "window_end": format_utc(rb.end),
+    }
+
+
 def _controller(task: dict[str, Any]) -> dict[str, Any]:
     """A task on the controller, once, from a play on the targets."""
     return {**task, "delegate_to": "localhost", "run_once": True, "vars": CONTROLLER_VARS}
@@ -165,12 +174,7 @@ class Compiler:
         return "{{ maintbook_root }}/" + relative.replace(os.sep, "/")
 
     def runbook_vars(self) -> dict[str, Any]:
-        rb = self.rb
-        return {
-            "id": rb.id, "title": Unsafe(rb.title), "type": rb.type, "owner": Unsafe(rb.owner),
-            "description": Unsafe(rb.description), "systems": list(rb.systems),
-            "window_start": format_utc(rb.start), "window_end": format_utc(rb.end),
-        }
+        return runbook_facts(self.rb)
 
     def play_vars(self) -> dict[str, Any]:
         return {"maintbook_root": "{{ playbook_dir }}/../..", "maintbook_runbook": self.runbook_vars()}

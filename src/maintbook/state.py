@@ -98,7 +98,7 @@ def find_run(path: Path, run_id: str) -> str | None:
     return None if row is None else str(row[0])
 
 
-def sent_notices(path: Path, run_id: str) -> list[dict[str, Any]]:
+def sent_notices(path: Path, run_id: str, runbook: str | None = None) -> list[dict[str, Any]]:
     """The notice ledger rows of one run (the table belongs to maintenance_notify)."""
     if not path.exists():
         return []
@@ -108,5 +108,6 @@ def sent_notices(path: Path, run_id: str) -> list[dict[str, Any]]:
             return []
         db.row_factory = sqlite3.Row
         rows = db.execute("SELECT notice, channel, status, attempts, error, sent_at "
-                          "FROM notices WHERE run_id = ? ORDER BY rowid", (run_id,)).fetchall()
+                          "FROM notices WHERE run_id = ? AND (? IS NULL OR runbook = ?) "
+                          "ORDER BY rowid", (run_id, runbook, runbook)).fetchall()
     return [dict(row) for row in rows]

@@ -10,13 +10,8 @@ sent is ever due again, so running tick twice sends nothing twice.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -132,10 +127,10 @@ def tick(
     channels: Mapping[str, Mapping[str, Any]],
     state_db: str | Path,
     now: datetime,
-    send: Sender | None = None,
+    send: Sender,
 ) -> list[dict[str, Any]]:
     """Send every due notice of every runbook once; return the module arguments sent."""
-    sender = send or send_with_ansible
+    sender = send
     sent: list[dict[str, Any]] = []
     for item in runbooks:
         rid = str(item.runbook["id"])
@@ -164,58 +159,3 @@ def notify_args(
         "run_id": tick_run_id(offset),
         "state_db": str(state_db),
     }
-
-
-def send_with_ansible(args: dict[str, Any], library: str | Path | None = None) -> bool:
-    """Run ``maintenance_notify`` once on localhost through ansible-playbook.
-
-    Every string argument is written as an ``!unsafe`` YAML scalar, so runbook text such as a
-    title containing ``{{ }}`` reaches the module literally and is never templated.
-    """
-    library = library or Path(__file__).resolve().parents[2] / "library"
-    with tempfile.TemporaryDirectory(prefix="maintbook-tick-") as tmp:
-        playbook = Path(tmp) / "tick.yml"
-        playbook.write_text(_playbook_text(args))
-        env = dict(os.environ, ANSIBLE_LIBRARY=str(library))
-        proc = subprocess.run(
-            [
-                str(Path(sys.executable).parent / "ansible-playbook"),
-                "-i",
-                "localhost,",
-                "-c",
-                "local",
-                "-e",
-                f"ansible_python_interpreter={sys.executable}",
-                str(playbook),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
-    return proc.returncode == 0
-
-
-def _unsafe(value: Any, indent: int) -> str:
-    pad = " " * indent
-    if isinstance(value, dict):
-        if not value:
-            return " {}"
-        return "".join(
-            f"\n{pad}{json.dumps(str(k))}:{_unsafe(v, indent + 2)}" for k, v in value.items()
-        )
-    if isinstance(value, list):
-        if not value:
-            return " []"
-        return "".join(f"\n{pad}-{_unsafe(v, indent + 2)}" for v in value)
-    if isinstance(value, bool) or value is None or isinstance(value, int | float):
-        return " " + json.dumps(value)
-    return " !unsafe " + json.dumps(str(value))
-
-
-def _playbook_text(args: dict[str, Any]) -> str:
-    return (
-        "- name: maintbook tick\n  hosts: localhost\n  gather_facts: false\n  tasks:\n"
-        "    - name: Send the due notice\n      maintenance_notify:" + _unsafe(args, 8) + "\n"
-    )

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import LIBRARY, ansible_env
 
 from maintbook.timeline import (
-    TickRunbook,
     TimelineError,
     due_notices,
     notice_for_offset,
     parse_offset,
-    send_with_ansible,
-    tick,
 )
 
 START = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
@@ -87,34 +80,3 @@ def test_offsets_and_notice_names() -> None:
         "complete",
     ]
     assert notice_for_offset("start", ["start", "complete"], "emergency") == "emergency"
-
-
-def test_tick_glue_with_the_real_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in ansible_env(tmp_path).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.chdir(tmp_path)
-    title = "Monthly {{ lookup('pipe', 'touch " + str(tmp_path / "canary") + "') }}"
-    item = TickRunbook(
-        {"id": "MNT-2026-0042", "title": title, "type": "planned-outage"},
-        START,
-        END,
-        PLANNED,
-        ["outbox"],
-    )
-    channels = {"outbox": {"type": "outbox", "path": str(tmp_path / "outbox")}}
-    db = tmp_path / "state.db"
-
-    def send(args: dict[str, Any]) -> bool:
-        return send_with_ansible(args, LIBRARY)
-
-    first = tick([item], channels, db, START - timedelta(days=3, minutes=-5), send)
-    again = tick([item], channels, db, START - timedelta(days=3, minutes=-10), send)
-    assert [a["notice"] for a in first] == ["reminder"]
-    assert again == []
-    lines = [
-        json.loads(x)
-        for x in (tmp_path / "outbox" / "MNT-2026-0042.jsonl").read_text().splitlines()
-    ]
-    assert [line["notice"] for line in lines] == ["reminder"]
-    assert title in lines[0]["subject"]
-    assert not (tmp_path / "canary").exists()
