@@ -33,12 +33,29 @@ SPAN = timedelta(days=730)
 TYPES = ("zero-downtime", "brief-interruption", "planned-outage", "extended-outage")
 
 
-def runbook(index: int, start: datetime, duration: timedelta, kind: str,
-            systems: tuple[str, ...], hosts: str) -> Runbook:
-    return Runbook(file=f"runbooks/r{index}.yml", id=f"MNT-2026-{index:05d}", title="bench",
-                   owner="sre-team", type=kind, risk="low", systems=systems, start=start,
-                   duration=duration, targets=Targets(hosts), steps=(),
-                   approvals=(Approval("vp-engineering", "bob"),), lines={"window": 7})
+def runbook(
+    index: int,
+    start: datetime,
+    duration: timedelta,
+    kind: str,
+    systems: tuple[str, ...],
+    hosts: str,
+) -> Runbook:
+    return Runbook(
+        file=f"runbooks/r{index}.yml",
+        id=f"MNT-2026-{index:05d}",
+        title="bench",
+        owner="sre-team",
+        type=kind,
+        risk="low",
+        systems=systems,
+        start=start,
+        duration=duration,
+        targets=Targets(hosts),
+        steps=(),
+        approvals=(Approval("vp-engineering", "bob"),),
+        lines={"window": 7},
+    )
 
 
 def booked(count: int, rng: random.Random) -> list[Runbook]:
@@ -46,8 +63,16 @@ def booked(count: int, rng: random.Random) -> list[Runbook]:
     for index in range(1, count + 1):
         start = START + timedelta(minutes=15 * rng.randrange(int(SPAN.total_seconds()) // 900))
         systems = tuple(rng.sample([f"system{i}" for i in range(50)], rng.randint(1, 3)))
-        found.append(runbook(index, start, timedelta(minutes=rng.choice((30, 60, 120))),
-                             rng.choice(TYPES), systems, f"group{rng.randrange(50)}"))
+        found.append(
+            runbook(
+                index,
+                start,
+                timedelta(minutes=rng.choice((30, 60, 120))),
+                rng.choice(TYPES),
+                systems,
+                f"group{rng.randrange(50)}",
+            )
+        )
     return found
 
 
@@ -67,22 +92,31 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=21)
     args = parser.parse_args()
     rng = random.Random(42)
-    data = {**DEFAULTS["policy"], "blackouts": [*DEFAULTS["policy"]["blackouts"],
-                                                {"name": "US holidays", "holidays": "US"}]}
+    data = {
+        **DEFAULTS["policy"],
+        "blackouts": [*DEFAULTS["policy"]["blackouts"], {"name": "US holidays", "holidays": "US"}],
+    }
     policy = build_policy(data)
     others = booked(args.booked, rng)
-    mine = runbook(0, datetime(2027, 3, 7, 2, tzinfo=UTC), timedelta(hours=2), "planned-outage",
-                   ("system1", "system2"), "group1")
+    mine = runbook(
+        0,
+        datetime(2027, 3, 7, 2, tzinfo=UTC),
+        timedelta(hours=2),
+        "planned-outage",
+        ("system1", "system2"),
+        "group1",
+    )
     now = datetime(2026, 11, 1, tzinfo=UTC)
     began = time.perf_counter()
     conflicts = check_conflicts(mine, policy, now, others, [])
     slots = next_slots(mine, policy, now, None, 10, others, [])
     cold = (time.perf_counter() - began) * 1000
     check = median_ms(lambda: check_conflicts(mine, policy, now, others, []), args.rounds)
-    schedule = median_ms(lambda: next_slots(mine, policy, now, None, 10, others, []),
-                         args.rounds)
-    print(f"booked runbooks: {len(others)}; conflicts found: {len(conflicts)}; "
-          f"slots found: {len(slots)}")
+    schedule = median_ms(lambda: next_slots(mine, policy, now, None, 10, others, []), args.rounds)
+    print(
+        f"booked runbooks: {len(others)}; conflicts found: {len(conflicts)}; "
+        f"slots found: {len(slots)}"
+    )
     print(f"first check + schedule in a fresh process (caches cold): {cold:.0f} ms")
     print(f"check:                median {check:7.2f} ms (target <= 50 ms)")
     print(f"schedule --count 10:  median {schedule:7.2f} ms (target <= 200 ms)")

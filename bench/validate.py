@@ -85,8 +85,9 @@ PLAYBOOK = """\
 
 def write_runbooks(folder: Path, count: int) -> None:
     for number in range(1, count + 1):
-        (folder / f"runbook-{number:04d}.yml").write_text(RUNBOOK.format(number=number),
-                                                          encoding="utf-8")
+        (folder / f"runbook-{number:04d}.yml").write_text(
+            RUNBOOK.format(number=number), encoding="utf-8"
+        )
 
 
 def time_validate(folder: Path, repeat: int) -> float:
@@ -95,8 +96,9 @@ def time_validate(folder: Path, repeat: int) -> float:
     best = float("inf")
     for _ in range(repeat):
         started = time.perf_counter()
-        result = runner.invoke(main, ["validate", str(folder), "--now", NOW],
-                               catch_exceptions=False)
+        result = runner.invoke(
+            main, ["validate", str(folder), "--now", NOW], catch_exceptions=False
+        )
         elapsed = time.perf_counter() - started
         if result.exit_code != 0:
             sys.exit(f"validate failed (exit {result.exit_code}):\n{result.output[:2000]}")
@@ -112,8 +114,15 @@ def time_ansible_lint(folder: Path) -> float:
     (folder / "playbook.yml").write_text(PLAYBOOK, encoding="utf-8")
     env = {**os.environ, "ANSIBLE_LOCAL_TEMP": str(folder / ".ansible-tmp")}
     started = time.perf_counter()
-    done = subprocess.run([str(lint), "--offline", "--nocolor", "playbook.yml"], cwd=folder,
-                          env=env, capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        [str(lint), "--offline", "--nocolor", "playbook.yml"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     elapsed = time.perf_counter() - started
     if done.returncode not in (0, 2):
         sys.exit(f"ansible-lint failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
@@ -138,8 +147,10 @@ def main_bench() -> None:
         finally:
             os.chdir(cwd)
         lint_s = time_ansible_lint(lint_dir)
-    print(f"maintbook validate, {args.count} runbooks (best of {args.repeat}): "
-          f"{validate_s:8.3f} s  ({validate_s / args.count * 1000:.2f} ms per runbook)")
+    print(
+        f"maintbook validate, {args.count} runbooks (best of {args.repeat}): "
+        f"{validate_s:8.3f} s  ({validate_s / args.count * 1000:.2f} ms per runbook)"
+    )
     print(f"ansible-lint, 1 small playbook (1 run):          {lint_s:8.3f} s")
     print(f"ratio validate {args.count} / ansible-lint 1:          {validate_s / lint_s:8.3f}")
 

@@ -75,8 +75,9 @@ def check(module, fetch=fetch_url):
     """Request the URL; return (result, problem message or None)."""
     params = module.params
     started = time.monotonic()
-    response, info = fetch(module, params["url"], method=params["method"],
-                           timeout=params["timeout"])
+    response, info = fetch(
+        module, params["url"], method=params["method"], timeout=params["timeout"]
+    )
     body = response.read() if response is not None else info.get("body", b"")
     elapsed = int((time.monotonic() - started) * 1000)
     status = int(info.get("status", -1))

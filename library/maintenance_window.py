@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: maintenance_window
-short_description: Check a maintenance runbook against policy at run time, book and release its window
+short_description: Check a runbook against policy at run time; book and release its window
 description:
   - C(state=check) refuses the run unless now lies within [window.start - 15 minutes,
     window.start + duration], no blackout covers now (emergency is exempt), the approvals the
@@ -101,8 +101,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 def _load(module):
     """The runbook model and policy, through maintbook's own loader and validator."""
-    from maintbook.project import load_runbook
     from maintbook.config import load_config
+    from maintbook.project import load_runbook
 
     config_file = module.params["config_file"]
     config, problems = load_config(Path(config_file) if config_file else None)
@@ -141,8 +141,9 @@ def main():
         from maintbook import state
         from maintbook.policy import Reservation, runtime_refusals
     except ImportError as exc:
-        module.fail_json(msg=f"the maintbook package is not importable by {module._name}'s "
-                             f"interpreter: {exc}")
+        module.fail_json(
+            msg=f"the maintbook package is not importable by {module._name}'s interpreter: {exc}"
+        )
     runbook, config = _load(module)
     now = _now(module)
     db = Path(module.params["state_db"])
@@ -151,8 +152,14 @@ def main():
     result = dict(changed=False, runbook_id=runbook.id, reasons=[], refused=False, forced=forced)
     hosts = tuple(module.params["hosts"]) or (runbook.targets.hosts,)
     if module.params["state"] == "check":
-        reasons = runtime_refusals(runbook, config.policy, now, state.live_reservations(db, now),
-                                   forced=forced, hosts=frozenset(hosts))
+        reasons = runtime_refusals(
+            runbook,
+            config.policy,
+            now,
+            state.live_reservations(db, now),
+            forced=forced,
+            hosts=frozenset(hosts),
+        )
         result.update(reasons=reasons, refused=bool(reasons))
         if reasons:
             module.fail_json(msg="refused: " + "; ".join(reasons), **result)
@@ -161,8 +168,9 @@ def main():
         booked = state.reservation_status(db, runbook.id, run_id) is not None
         if not booked and not module.check_mode:
             held = Reservation(runbook.id, runbook.systems, hosts, runbook.start, runbook.end)
-            state.reserve(db, held, run_id, now, module.params["forced_by"],
-                          module.params["force_reason"])
+            state.reserve(
+                db, held, run_id, now, module.params["forced_by"], module.params["force_reason"]
+            )
         result["changed"] = not booked
         module.exit_json(**result)
     live = state.reservation_status(db, runbook.id, run_id) == "live"

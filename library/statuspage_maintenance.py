@@ -60,7 +60,9 @@ options:
     description: Statuspage page id. Required with O(provider=statuspage).
     type: str
   api_key:
-    description: Statuspage API key. Never logged. With O(provider=statuspage), give this or O(api_key_env).
+    description:
+      - Statuspage API key. Never logged.
+      - With O(provider=statuspage), give this or O(api_key_env).
     type: str
   api_key_env:
     description:

@@ -71,6 +71,7 @@ class CalendarEvent:
 
 # --------------------------------------------------------------------------- intervals
 
+
 def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
     """Half-open overlap: [02:00, 04:00) and [04:00, 05:00) do not overlap."""
     return a_start < b_end and b_start < a_end
@@ -94,8 +95,9 @@ def contains(merged: Sequence[Interval], start: datetime, end: datetime) -> bool
     return index >= 0 and merged[index][0] <= start and end <= merged[index][1]
 
 
-def first_free(merged_blockers: Sequence[Interval], start: datetime, duration: timedelta,
-               limit: datetime) -> datetime | None:
+def first_free(
+    merged_blockers: Sequence[Interval], start: datetime, duration: timedelta, limit: datetime
+) -> datetime | None:
     """The earliest s >= start with [s, s+duration) free of blockers and s+duration <= limit."""
     index = max(bisect.bisect_right(merged_blockers, (start,)) - 1, 0)
     while start + duration <= limit:
@@ -111,12 +113,12 @@ def span_text(start: datetime, end: datetime) -> str:
     """`2026-12-20T02:00Z–04:00Z` (the end's date is shown only when it differs)."""
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     head = start.strftime("%Y-%m-%dT%H:%MZ")
-    tail = end.strftime("%H:%MZ") if end.date() == start.date() else end.strftime(
-        "%Y-%m-%dT%H:%MZ")
+    tail = end.strftime("%H:%MZ") if end.date() == start.date() else end.strftime("%Y-%m-%dT%H:%MZ")
     return f"{head}–{tail}"
 
 
 # --------------------------------------------------------------------------- recurrences
+
 
 def _utc(naive: datetime, zone: str) -> datetime:
     """Local wall time → UTC, by the DST rule of the module docstring (fold=0)."""
@@ -127,7 +129,7 @@ def _utc(naive: datetime, zone: str) -> datetime:
 def rule_starts(rule: str, local_start: time, zone: str, year: int) -> tuple[datetime, ...]:
     """UTC starts of the occurrences of `rule` whose local date falls in `year`."""
     text = rule.strip()
-    text = text[len("RRULE:"):] if text.upper().startswith("RRULE:") else text
+    text = text[len("RRULE:") :] if text.upper().startswith("RRULE:") else text
     anchor = datetime.combine(date(ANCHOR_YEAR, 1, 1), local_start)
     try:
         recurrence = rrulestr(text, dtstart=anchor)
@@ -154,21 +156,25 @@ def window_periods(rule: WindowRule, start: datetime, end: datetime) -> list[Per
     return found
 
 
-def allowed_periods(policy: Policy, rule: TypeRule, start: datetime,
-                    end: datetime) -> list[Period] | None:
+def allowed_periods(
+    policy: Policy, rule: TypeRule, start: datetime, end: datetime
+) -> list[Period] | None:
     """Occurrences of the type's windows overlapping [start, end); None: any time is allowed."""
     if rule.windows is None:
         return None
     found: list[Period] = []
     for name in rule.windows:
         if name not in policy.windows:
-            raise ValueError(f"type {rule.name} names the window {name!r}, which the policy "
-                             f"does not define (defined: {', '.join(sorted(policy.windows))})")
+            raise ValueError(
+                f"type {rule.name} names the window {name!r}, which the policy "
+                f"does not define (defined: {', '.join(sorted(policy.windows))})"
+            )
         found += window_periods(policy.windows[name], start, end)
     return sorted(found)
 
 
 # --------------------------------------------------------------------------- blackouts
+
 
 def _local_day(day: date, zone: str) -> Interval:
     begin = _utc(datetime.combine(day, time(0)), zone)
@@ -212,20 +218,28 @@ def _recurring(blackout: Blackout, start: datetime, end: datetime) -> list[Perio
     found = []
     for year in _years(start, end, duration):
         for begin in rule_starts(rule, local_start, blackout.tz, year):
-            found.append(Period(begin, begin + duration, blackout.name, "blackout",
-                                span_text(begin, begin + duration)))
+            found.append(
+                Period(
+                    begin,
+                    begin + duration,
+                    blackout.name,
+                    "blackout",
+                    span_text(begin, begin + duration),
+                )
+            )
     return found
 
 
 @functools.lru_cache(maxsize=1024)
-def holiday_dates(country: str, subdivision: str | None, year: int) -> tuple[tuple[date, str],
-                                                                            ...]:
+def holiday_dates(country: str, subdivision: str | None, year: int) -> tuple[tuple[date, str], ...]:
     """The public holidays of a country (and subdivision) in one year, from `holidays`."""
     try:
         table = holidays_lib.country_holidays(country, subdiv=subdivision, years=year)
     except NotImplementedError as exc:
-        raise ValueError(f"the holidays library knows no country {country!r}"
-                         + (f" with subdivision {subdivision!r}" if subdivision else "")) from exc
+        raise ValueError(
+            f"the holidays library knows no country {country!r}"
+            + (f" with subdivision {subdivision!r}" if subdivision else "")
+        ) from exc
     return tuple(sorted((day, str(name)) for day, name in table.items()))
 
 
@@ -256,18 +270,26 @@ def blackouts_between(policy: Policy, start: datetime, end: datetime) -> list[Pe
     return sorted(p for b in policy.blackouts for p in blackout_periods(b, start, end))
 
 
-def event_periods(events: Sequence[CalendarEvent], start: datetime,
-                  end: datetime) -> list[Period]:
+def event_periods(events: Sequence[CalendarEvent], start: datetime, end: datetime) -> list[Period]:
     """External calendar events overlapping [start, end)."""
-    return sorted(Period(e.start, e.end, e.name, "event", e.source) for e in events
-                  if overlaps(e.start, e.end, start, end))
+    return sorted(
+        Period(e.start, e.end, e.name, "event", e.source)
+        for e in events
+        if overlaps(e.start, e.end, start, end)
+    )
 
 
 # --------------------------------------------------------------------------- free slots
 
-def free_slots(allowed: Sequence[Period] | None, blockers: Sequence[Interval],
-               after: datetime, duration: timedelta, horizon: datetime,
-               count: int) -> list[Period]:
+
+def free_slots(
+    allowed: Sequence[Period] | None,
+    blockers: Sequence[Interval],
+    after: datetime,
+    duration: timedelta,
+    horizon: datetime,
+    count: int,
+) -> list[Period]:
     """Up to `count` slots of `duration` from `after`, inside allowed windows, free of blockers.
 
     One slot per merged allowed window (its earliest free start); with `allowed` None (any
@@ -284,13 +306,15 @@ def free_slots(allowed: Sequence[Period] | None, blockers: Sequence[Interval],
             continue
         begin = first_free(merged, max(low, after), duration, min(high, horizon + duration))
         if begin is not None:
-            slots.append(Period(begin, begin + duration, _window_name(allowed, begin,
-                                                                      duration), "slot"))
+            slots.append(
+                Period(begin, begin + duration, _window_name(allowed, begin, duration), "slot")
+            )
     return slots
 
 
-def _any_time(merged: Sequence[Interval], after: datetime, duration: timedelta,
-              horizon: datetime, count: int) -> list[Period]:
+def _any_time(
+    merged: Sequence[Interval], after: datetime, duration: timedelta, horizon: datetime, count: int
+) -> list[Period]:
     slots: list[Period] = []
     cursor = after
     while len(slots) < count:

@@ -56,8 +56,9 @@ def _event(component: Any, source: str) -> CalendarEvent | None:
     return CalendarEvent(summary, start, end, source)
 
 
-def events_from_ics(text: bytes | str, source: str, start: datetime,
-                    end: datetime) -> list[CalendarEvent]:
+def events_from_ics(
+    text: bytes | str, source: str, start: datetime, end: datetime
+) -> list[CalendarEvent]:
     """The events of ICS text overlapping [start, end), recurrences expanded."""
     try:
         calendar = icalendar.Calendar.from_ical(text)
@@ -65,8 +66,10 @@ def events_from_ics(text: bytes | str, source: str, start: datetime,
         found = [_event(c, source) for c in components]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CalendarError(f"calendar {source}: not a valid iCalendar file ({exc})") from exc
-    return sorted((e for e in found if e is not None and e.start < end and start < e.end),
-                  key=lambda e: (e.start, e.end, e.name))
+    return sorted(
+        (e for e in found if e is not None and e.start < end and start < e.end),
+        key=lambda e: (e.start, e.end, e.name),
+    )
 
 
 def _read_ics(location: str, root: Path, source: str) -> bytes:
@@ -75,8 +78,9 @@ def _read_ics(location: str, root: Path, source: str) -> bytes:
             with urllib.request.urlopen(location, timeout=FETCH_TIMEOUT) as response:
                 data: bytes = response.read(MAX_ICS_BYTES + 1)
         except urllib.error.HTTPError as exc:
-            raise CalendarError(f"calendar {source}: GET {location} answered HTTP "
-                                f"{exc.code}") from exc
+            raise CalendarError(
+                f"calendar {source}: GET {location} answered HTTP {exc.code}"
+            ) from exc
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise CalendarError(f"calendar {source}: cannot fetch {location}: {reason}") from exc
@@ -85,22 +89,29 @@ def _read_ics(location: str, root: Path, source: str) -> bytes:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise CalendarError(f"calendar {source}: cannot read {path}: "
-                                f"{exc.strerror or exc}") from exc
+            raise CalendarError(
+                f"calendar {source}: cannot read {path}: {exc.strerror or exc}"
+            ) from exc
     if len(data) > MAX_ICS_BYTES:
         raise CalendarError(f"calendar {source}: {location} is larger than 16 MiB")
     return data
 
 
-def ics_events(location: str, source: str, start: datetime, end: datetime, *,
-               root: Path) -> list[CalendarEvent]:
+def ics_events(
+    location: str, source: str, start: datetime, end: datetime, *, root: Path
+) -> list[CalendarEvent]:
     """Events of an ICS file (relative to `root`) or http(s) URL overlapping [start, end)."""
     return events_from_ics(_read_ics(location, root, source), source, start, end)
 
 
-def caldav_events(settings: Mapping[str, Any], source: str, start: datetime,
-                  end: datetime, *, environ: Mapping[str, str] | None = None
-                  ) -> list[CalendarEvent]:
+def caldav_events(
+    settings: Mapping[str, Any],
+    source: str,
+    start: datetime,
+    end: datetime,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> list[CalendarEvent]:
     """Events of a CalDAV collection overlapping [start, end) (password from `password_env`)."""
     import caldav  # only the commands that read CalDAV pay for importing it
 
@@ -110,19 +121,25 @@ def caldav_events(settings: Mapping[str, Any], source: str, start: datetime,
     if settings.get("password_env"):
         name = str(settings["password_env"])
         if name not in env:
-            raise CalendarError(f"calendar {source}: the environment variable {name} "
-                                "(password_env) is not set")
+            raise CalendarError(
+                f"calendar {source}: the environment variable {name} (password_env) is not set"
+            )
         password = env[name]
     try:
         client_class: Any = caldav.DAVClient
-        client = client_class(url=url, username=settings.get("username"),
-                              password=password, timeout=int(FETCH_TIMEOUT))
+        client = client_class(
+            url=url,
+            username=settings.get("username"),
+            password=password,
+            timeout=int(FETCH_TIMEOUT),
+        )
         collection = client.calendar(url=url)
         results = collection.search(start=start, end=end, event=True)
         texts = [item.data for item in results]
     except Exception as exc:  # DAVError, requests/niquests connection errors, bad XML
-        raise CalendarError(f"calendar {source}: CalDAV {url}: "
-                            f"{type(exc).__name__}: {_first_line(exc)}") from exc
+        raise CalendarError(
+            f"calendar {source}: CalDAV {url}: {type(exc).__name__}: {_first_line(exc)}"
+        ) from exc
     found = [e for text in texts for e in events_from_ics(text, source, start, end)]
     return sorted(found, key=lambda e: (e.start, e.end, e.name))
 
@@ -132,9 +149,14 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else "no details"
 
 
-def calendar_events(calendars: Iterable[Mapping[str, Any]], start: datetime, end: datetime,
-                    *, root: Path, environ: Mapping[str, str] | None = None
-                    ) -> list[CalendarEvent]:
+def calendar_events(
+    calendars: Iterable[Mapping[str, Any]],
+    start: datetime,
+    end: datetime,
+    *,
+    root: Path,
+    environ: Mapping[str, str] | None = None,
+) -> list[CalendarEvent]:
     """Every event of every configured calendar overlapping [start, end)."""
     found: list[CalendarEvent] = []
     for item in calendars:

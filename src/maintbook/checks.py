@@ -37,11 +37,13 @@ def check(check_id: str) -> Callable[[CheckFn], CheckFn]:
     def register(fn: CheckFn) -> CheckFn:
         REGISTRY[check_id] = fn
         return fn
+
     return register
 
 
 def walk_steps(data: dict[str, Any]) -> Iterator[tuple[PathKey, dict[str, Any]]]:
     """Every step of every phase, including each step's own rollback, with its path."""
+
     def nested(path: PathKey, items: Any) -> Iterator[tuple[PathKey, dict[str, Any]]]:
         if not isinstance(items, list):
             return
@@ -49,6 +51,7 @@ def walk_steps(data: dict[str, Any]) -> Iterator[tuple[PathKey, dict[str, Any]]]
             if isinstance(step, dict):
                 yield (*path, i), step
                 yield from nested((*path, i, "rollback"), step.get("rollback"))
+
     for phase in PHASES:
         yield from nested((phase,), data.get(phase))
 
@@ -64,12 +67,19 @@ def exactly_one_action(doc: Document, ctx: Context) -> Iterator[Diagnostic]:
         present = [key for key in ACTIONS if key in step]
         allowed = ", ".join(ACTIONS)
         if not present:
-            yield doc.at(path, "step-action", f"step {step.get('name', '?')!r} has no action; "
-                         f"give exactly one of {allowed}")
+            yield doc.at(
+                path,
+                "step-action",
+                f"step {step.get('name', '?')!r} has no action; give exactly one of {allowed}",
+            )
         elif len(present) > 1:
-            yield doc.at((*path, present[1]), "step-action",
-                         f"step {step.get('name', '?')!r} has {len(present)} actions "
-                         f"({', '.join(present)}); give exactly one of {allowed}", key=True)
+            yield doc.at(
+                (*path, present[1]),
+                "step-action",
+                f"step {step.get('name', '?')!r} has {len(present)} actions "
+                f"({', '.join(present)}); give exactly one of {allowed}",
+                key=True,
+            )
         if "vars" in step and "role" not in step:
             yield doc.at((*path, "vars"), "step-vars", "vars only apply to a role step", key=True)
 
@@ -87,9 +97,12 @@ def unique_step_names(doc: Document, ctx: Context) -> Iterator[Diagnostic]:
         if not isinstance(name, str):
             continue
         if name in seen:
-            yield doc.at((*path, "name"), "step-name-unique",
-                         f"step name {name!r} is already used at line {seen[name]}; "
-                         "step names must be unique within a runbook")
+            yield doc.at(
+                (*path, "name"),
+                "step-name-unique",
+                f"step name {name!r} is already used at line {seen[name]}; "
+                "step names must be unique within a runbook",
+            )
         else:
             seen[name] = doc.source.value((*path, "name"))[0]
 
@@ -139,9 +152,12 @@ def window_start_rfc3339(doc: Document, ctx: Context) -> Iterator[Diagnostic]:
     try:
         parse_rfc3339(start)
     except ValueError:
-        yield doc.at(("window", "start"), "window-start",
-                     f"window.start {start!r} is not an RFC 3339 timestamp with an offset, "
-                     "e.g. 2026-12-06T02:00:00Z or 2026-12-06T03:00:00+01:00")
+        yield doc.at(
+            ("window", "start"),
+            "window-start",
+            f"window.start {start!r} is not an RFC 3339 timestamp with an offset, "
+            "e.g. 2026-12-06T02:00:00Z or 2026-12-06T03:00:00+01:00",
+        )
 
 
 _PLANNED_ID = re.compile(r"^MNT-\d{4}-\d{4}$")
@@ -159,13 +175,19 @@ def id_matches_type(doc: Document, ctx: Context) -> Iterator[Diagnostic]:
     if not isinstance(runbook_id, str):
         return
     if kind == "emergency" and not _EMERGENCY_ID.match(runbook_id):
-        yield doc.at(("id",), "id-pattern",
-                     f"id {runbook_id!r} of an emergency must look like EMT-YYYYMMDDHHMM, "
-                     "e.g. EMT-202612061430")
+        yield doc.at(
+            ("id",),
+            "id-pattern",
+            f"id {runbook_id!r} of an emergency must look like EMT-YYYYMMDDHHMM, "
+            "e.g. EMT-202612061430",
+        )
     elif kind != "emergency" and not _PLANNED_ID.match(runbook_id):
-        yield doc.at(("id",), "id-pattern",
-                     f"id {runbook_id!r} of a planned maintenance must look like MNT-YYYY-NNNN, "
-                     "e.g. MNT-2026-0042")
+        yield doc.at(
+            ("id",),
+            "id-pattern",
+            f"id {runbook_id!r} of a planned maintenance must look like MNT-YYYY-NNNN, "
+            "e.g. MNT-2026-0042",
+        )
 
 
 @check("notify-channel")
@@ -178,9 +200,11 @@ def channels_exist(doc: Document, ctx: Context) -> Iterator[Diagnostic]:
     known = sorted(ctx.config.channels)
     for i, name in enumerate(doc.data.get("notify", [])):
         if name not in ctx.config.channels:
-            yield doc.at(("notify", i), "notify-channel",
-                         f"unknown channel {name!r}; channels in the configuration: "
-                         f"{', '.join(known)}")
+            yield doc.at(
+                ("notify", i),
+                "notify-channel",
+                f"unknown channel {name!r}; channels in the configuration: {', '.join(known)}",
+            )
 
 
 def role_exists(name: str, role_paths: tuple[Path, ...]) -> bool:
@@ -201,8 +225,11 @@ def roles_exist(doc: Document, ctx: Context) -> Iterator[Diagnostic]:
         role = step.get("role")
         if isinstance(role, str) and not role_exists(role, ctx.role_paths):
             where = ", ".join(str(p) for p in ctx.role_paths)
-            yield doc.at((*path, "role"), "role",
-                         f"unknown role {role!r}; no roles/{role}/tasks on the role path ({where})")
+            yield doc.at(
+                (*path, "role"),
+                "role",
+                f"unknown role {role!r}; no roles/{role}/tasks on the role path ({where})",
+            )
 
 
 _FQCN = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
@@ -214,8 +241,9 @@ def _builtin_module_exists(name: str) -> bool | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     base = Path(next(iter(spec.submodule_search_locations)))
-    return (base / "modules" / f"{name}.py").exists() or (base / "plugins" / "action" /
-                                                           f"{name}.py").exists()
+    return (base / "modules" / f"{name}.py").exists() or (
+        base / "plugins" / "action" / f"{name}.py"
+    ).exists()
 
 
 @check("module")
@@ -232,13 +260,21 @@ def module_fqcn(doc: Document, ctx: Context) -> Iterator[Diagnostic]:
         name = module["name"]
         where = (*path, "module", "name")
         if not _FQCN.match(name):
-            yield doc.at(where, "module-name",
-                         f"module {name!r} is not a fully qualified collection name "
-                         "(namespace.collection.module, e.g. ansible.builtin.service)")
-        elif name.startswith("ansible.builtin.") and _builtin_module_exists(
-                name.rsplit(".", 1)[1]) is False:
-            yield doc.at(where, "module-unknown", f"unknown module {name!r}: ansible.builtin "
-                         "has no module of that name")
+            yield doc.at(
+                where,
+                "module-name",
+                f"module {name!r} is not a fully qualified collection name "
+                "(namespace.collection.module, e.g. ansible.builtin.service)",
+            )
+        elif (
+            name.startswith("ansible.builtin.")
+            and _builtin_module_exists(name.rsplit(".", 1)[1]) is False
+        ):
+            yield doc.at(
+                where,
+                "module-unknown",
+                f"unknown module {name!r}: ansible.builtin has no module of that name",
+            )
 
 
 def run_checks(doc: Document, ctx: Context) -> list[Diagnostic]:

@@ -1,4 +1,4 @@
-"""The command line: click wiring only. Each command calls a typed function returning an exit code."""
+"""The command line: click wiring only; each command calls a typed function returning a code."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ class Timestamp(click.ParamType):  # type: ignore[type-arg]
 
     name = "timestamp"
 
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> datetime:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
         if isinstance(value, datetime):
             return value
         try:
@@ -34,15 +35,26 @@ TIMESTAMP = Timestamp()
 PATHS = click.Path(path_type=Path)
 
 config_option = click.option(
-    "--config", "config_path", type=click.Path(path_type=Path), default=None,
-    help="Project configuration (default ./maintbook.yml, built-in defaults where absent).")
-now_option = click.option("--now", type=TIMESTAMP, default=None,
-                          help="Judge as if it were this time (RFC 3339).")
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Project configuration (default ./maintbook.yml, built-in defaults where absent).",
+)
+now_option = click.option(
+    "--now", type=TIMESTAMP, default=None, help="Judge as if it were this time (RFC 3339)."
+)
 
 
 def format_option(*choices: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0],
-                        show_default=True, help="Output format.")
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=choices[0],
+        show_default=True,
+        help="Output format.",
+    )
 
 
 def finish(code: int) -> None:
@@ -66,8 +78,12 @@ def main() -> None:
 
 
 inventory_option = click.option(
-    "-i", "--inventory", type=PATHS, default=None,
-    help="Resolve target patterns to hosts through this inventory for overlap checks.")
+    "-i",
+    "--inventory",
+    type=PATHS,
+    default=None,
+    help="Resolve target patterns to hosts through this inventory for overlap checks.",
+)
 
 
 @main.command()
@@ -76,10 +92,16 @@ inventory_option = click.option(
 @now_option
 @inventory_option
 @format_option("text", "json", "github")
-def validate(paths: tuple[Path, ...], config_path: Path | None, now: datetime | None,
-             inventory: Path | None, fmt: str) -> None:
+def validate(
+    paths: tuple[Path, ...],
+    config_path: Path | None,
+    now: datetime | None,
+    inventory: Path | None,
+    fmt: str,
+) -> None:
     """Schema, semantic and policy checks of runbook files or folders."""
     from maintbook.commands.validate import run_validate
+
     guarded(lambda: run_validate(paths, config_path, now, fmt, inventory))
 
 
@@ -89,10 +111,16 @@ def validate(paths: tuple[Path, ...], config_path: Path | None, now: datetime | 
 @now_option
 @inventory_option
 @format_option("text", "json", "github")
-def check(paths: tuple[Path, ...], config_path: Path | None, now: datetime | None,
-          inventory: Path | None, fmt: str) -> None:
+def check(
+    paths: tuple[Path, ...],
+    config_path: Path | None,
+    now: datetime | None,
+    inventory: Path | None,
+    fmt: str,
+) -> None:
     """Policy and calendar conflicts only."""
     from maintbook.commands.check import run_check
+
     guarded(lambda: run_check(paths, config_path, now, fmt, inventory))
 
 
@@ -100,15 +128,24 @@ def check(paths: tuple[Path, ...], config_path: Path | None, now: datetime | Non
 @click.argument("runbook", type=PATHS)
 @config_option
 @click.option("--after", type=TIMESTAMP, default=None, help="Earliest start (default: now).")
-@click.option("--count", type=click.IntRange(1, 1000), default=5, show_default=True,
-              help="How many slots.")
+@click.option(
+    "--count", type=click.IntRange(1, 1000), default=5, show_default=True, help="How many slots."
+)
 @now_option
 @inventory_option
 @format_option("text", "json")
-def schedule(runbook: Path, config_path: Path | None, after: datetime | None, count: int,
-             now: datetime | None, inventory: Path | None, fmt: str) -> None:
+def schedule(
+    runbook: Path,
+    config_path: Path | None,
+    after: datetime | None,
+    count: int,
+    now: datetime | None,
+    inventory: Path | None,
+    fmt: str,
+) -> None:
     """The next slots that satisfy every policy rule."""
     from maintbook.commands.schedule import run_schedule
+
     guarded(lambda: run_schedule(runbook, config_path, after, count, now, fmt, inventory))
 
 
@@ -119,46 +156,85 @@ def schedule(runbook: Path, config_path: Path | None, after: datetime | None, co
 @click.option("--ics", "ics_path", type=PATHS, default=None, help="Also write an ICS file.")
 @now_option
 @format_option("text", "json")
-def calendar(config_path: Path | None, start: datetime | None, end: datetime | None,
-             ics_path: Path | None, now: datetime | None, fmt: str) -> None:
+def calendar(
+    config_path: Path | None,
+    start: datetime | None,
+    end: datetime | None,
+    ics_path: Path | None,
+    now: datetime | None,
+    fmt: str,
+) -> None:
     """Booked windows, blackouts and allowed windows in a range; ICS export."""
     from maintbook.commands.calendar_cmd import run_calendar
+
     guarded(lambda: run_calendar(config_path, start, end, ics_path, fmt, now))
 
 
 @main.command(name="compile")
 @click.argument("paths", nargs=-1, required=True, type=PATHS)
 @config_option
-@click.option("-o", "--output", "out_dir", type=PATHS, default=None,
-              help="Folder for the playbooks (default .maintbook/build/).")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=PATHS,
+    default=None,
+    help="Folder for the playbooks (default .maintbook/build/).",
+)
 @format_option("text", "json", "github")
-def compile_command(paths: tuple[Path, ...], config_path: Path | None, out_dir: Path | None,
-                    fmt: str) -> None:
+def compile_command(
+    paths: tuple[Path, ...], config_path: Path | None, out_dir: Path | None, fmt: str
+) -> None:
     """Compile runbooks into plain Ansible playbooks."""
     from maintbook.commands.compile import run_compile
+
     guarded(lambda: run_compile(paths, config_path, out_dir, fmt))
 
 
 @main.command()
 @click.argument("runbook", type=PATHS)
 @config_option
-@click.option("-i", "--inventory", type=PATHS, default=None,
-              help="Ansible inventory (default inventory/local.yml).")
+@click.option(
+    "-i",
+    "--inventory",
+    type=PATHS,
+    default=None,
+    help="Ansible inventory (default inventory/local.yml).",
+)
 @click.option("--check", is_flag=True, help="Run the whole lifecycle in Ansible check mode.")
 @click.option("--limit", default=None, help="Limit the targets to this inventory pattern.")
-@click.option("-e", "--extra-vars", "extra", multiple=True, metavar="K=V",
-              help="An extra variable for the steps (repeatable).")
-@click.option("--force-window", is_flag=True,
-              help="Run outside the window and blackouts; needs --reason, recorded.")
+@click.option(
+    "-e",
+    "--extra-vars",
+    "extra",
+    multiple=True,
+    metavar="K=V",
+    help="An extra variable for the steps (repeatable).",
+)
+@click.option(
+    "--force-window",
+    is_flag=True,
+    help="Run outside the window and blackouts; needs --reason, recorded.",
+)
 @click.option("--reason", default=None, help="Why the window is forced.")
 @format_option("text", "json")
-def run(runbook: Path, config_path: Path | None, inventory: Path | None, check: bool,
-        limit: str | None, extra: tuple[str, ...], force_window: bool, reason: str | None,
-        fmt: str) -> None:
+def run(
+    runbook: Path,
+    config_path: Path | None,
+    inventory: Path | None,
+    check: bool,
+    limit: str | None,
+    extra: tuple[str, ...],
+    force_window: bool,
+    reason: str | None,
+    fmt: str,
+) -> None:
     """Compile and run a runbook through ansible-runner, with a record at the end."""
     from maintbook.commands.run import RunOptions, run_runbook
-    options = RunOptions(runbook, config_path, inventory, check, limit, extra, reason,
-                         force_window, fmt)
+
+    options = RunOptions(
+        runbook, config_path, inventory, check, limit, extra, reason, force_window, fmt
+    )
     guarded(lambda: run_runbook(options))
 
 
@@ -169,6 +245,7 @@ def run(runbook: Path, config_path: Path | None, inventory: Path | None, check: 
 def report(run_id: str, config_path: Path | None, fmt: str) -> None:
     """The post-maintenance review of a run: planned vs actual, per step."""
     from maintbook.commands.report import run_report
+
     guarded(lambda: run_report(run_id, config_path, fmt))
 
 
@@ -179,6 +256,7 @@ def report(run_id: str, config_path: Path | None, fmt: str) -> None:
 def render(runbook: Path, config_path: Path | None, fmt: str) -> None:
     """The runbook as a human document (the review summary for a pull request)."""
     from maintbook.commands.render import run_render
+
     guarded(lambda: run_render(runbook, config_path, fmt))
 
 
@@ -187,8 +265,8 @@ def render(runbook: Path, config_path: Path | None, fmt: str) -> None:
 @config_option
 @now_option
 @format_option("text")
-def tick(paths: tuple[Path, ...], config_path: Path | None, now: datetime | None,
-         fmt: str) -> None:
+def tick(paths: tuple[Path, ...], config_path: Path | None, now: datetime | None, fmt: str) -> None:
     """Send every notice that is due for every scheduled runbook, once (cron / CI schedule)."""
     from maintbook.commands.tick import run_tick
+
     guarded(lambda: run_tick(paths, config_path, now, fmt))

@@ -59,8 +59,7 @@ def _action(step: Step, phase: str) -> dict[str, Any]:
             call["vars"] = role_vars
         return call
     if step.kind in ("command", "shell"):
-        return {f"ansible.builtin.{step.kind}": {"cmd": step.action},
-                "changed_when": not read_only}
+        return {f"ansible.builtin.{step.kind}": {"cmd": step.action}, "changed_when": not read_only}
     if step.kind == "http":
         http = dict(step.action)
         args: dict[str, Any] = {"url": http["url"], "method": http.get("method", "GET")}
@@ -72,7 +71,9 @@ def _action(step: Step, phase: str) -> dict[str, Any]:
             args["max_latency_ms"] = int(parse_duration(http["max_latency"]).total_seconds() * 1000)
         return {"http_check": args}
     if step.kind == "wait":
-        return {"ansible.builtin.pause": {"seconds": int(parse_duration(step.action).total_seconds())}}
+        return {
+            "ansible.builtin.pause": {"seconds": int(parse_duration(step.action).total_seconds())}
+        }
     module = step.action
     return {module["name"]: dict(module.get("args", {}))}
 
@@ -126,17 +127,31 @@ def _with_own_rollback(step: Step, file: str) -> dict[str, Any]:
     """A step with its own rollback: undo it on failure, then fail on to the runbook's."""
     undo = [_step_task(s, "rollback", file, parent=step) for s in step.rollback]
     name = f"Step | {step.name} (with its rollback)"
-    wrapper = Commented(f"{file}:{step.line}", {
-        "name": Unsafe(name),
-        "block": [_step_task(step, "steps", file)],
-        "rescue": [
-            {"name": Unsafe(f"Roll back step | {step.name}"),
-             "block": undo,
-             "rescue": [_set_fact({"maintbook_rollback_failed": True}, "Record that the step's rollback failed")]},
-            {"name": "Fail on to the runbook's rollback",
-             "ansible.builtin.fail": {"msg": "{{ ansible_failed_result.msg | default('the step failed') }}"}},
-        ],
-    })
+    wrapper = Commented(
+        f"{file}:{step.line}",
+        {
+            "name": Unsafe(name),
+            "block": [_step_task(step, "steps", file)],
+            "rescue": [
+                {
+                    "name": Unsafe(f"Roll back step | {step.name}"),
+                    "block": undo,
+                    "rescue": [
+                        _set_fact(
+                            {"maintbook_rollback_failed": True},
+                            "Record that the step's rollback failed",
+                        )
+                    ],
+                },
+                {
+                    "name": "Fail on to the runbook's rollback",
+                    "ansible.builtin.fail": {
+                        "msg": "{{ ansible_failed_result.msg | default('the step failed') }}"
+                    },
+                },
+            ],
+        },
+    )
     wrapper.trailing = _noqa(Step(step.name, "block", None, step.line), name)
     return wrapper
 
@@ -148,9 +163,14 @@ def _set_fact(values: dict[str, Any], name: str, **extra: Any) -> dict[str, Any]
 def runbook_facts(rb: Runbook) -> dict[str, Any]:
     """What notices and pages say about a runbook; its text stays literal."""
     return {
-        "id": rb.id, "title": Unsafe(rb.title), "type": rb.type, "owner": Unsafe(rb.owner),
-        "description": Unsafe(rb.description), "systems": list(rb.systems),
-        "window_start": format_utc(rb.start), "window_end": format_utc(rb.end),
+        "id": rb.id,
+        "title": Unsafe(rb.title),
+        "type": rb.type,
+        "owner": Unsafe(rb.owner),
+        "description": Unsafe(rb.description),
+        "systems": list(rb.systems),
+        "window_start": format_utc(rb.start),
+        "window_end": format_utc(rb.end),
     }
 
 
@@ -177,7 +197,10 @@ class Compiler:
         return runbook_facts(self.rb)
 
     def play_vars(self) -> dict[str, Any]:
-        return {"maintbook_root": "{{ playbook_dir }}/../..", "maintbook_runbook": self.runbook_vars()}
+        return {
+            "maintbook_root": "{{ playbook_dir }}/../..",
+            "maintbook_runbook": self.runbook_vars(),
+        }
 
     def channels(self) -> list[dict[str, Any]]:
         out = []
@@ -192,22 +215,35 @@ class Compiler:
         if not self.rb.notify:
             return []
         params: dict[str, Any] = {
-            "notice": kind, "channel": "{{ item.name }}", "channel_config": "{{ item.config }}",
-            "runbook": "{{ maintbook_runbook }}", "run_id": "{{ maintbook_run_id | default('manual') }}",
+            "notice": kind,
+            "channel": "{{ item.name }}",
+            "channel_config": "{{ item.config }}",
+            "runbook": "{{ maintbook_runbook }}",
+            "run_id": "{{ maintbook_run_id | default('manual') }}",
             "state_db": self.root_path(self.config.state),
         }
         if self.config.templates is not None:
             params["templates_dir"] = self.root_path(self.config.templates)
         params.update(args)
-        return [{"name": name, "maintenance_notify": params, "loop": self.channels(),
-                 "loop_control": {"label": "{{ item.name }}"}, "tags": ["notify"]}]
+        return [
+            {
+                "name": name,
+                "maintenance_notify": params,
+                "loop": self.channels(),
+                "loop_control": {"label": "{{ item.name }}"},
+                "tags": ["notify"],
+            }
+        ]
 
     def page(self, state: str, name: str, **args: Any) -> dict[str, Any]:
         page = self.config.statuspage
         params: dict[str, Any] = {
-            "provider": page.get("provider", "file"), "runbook_id": self.rb.id,
-            "name": "{{ maintbook_runbook.title }}", "state": state,
-            "scheduled_for": format_utc(self.rb.start), "scheduled_until": format_utc(self.rb.end),
+            "provider": page.get("provider", "file"),
+            "runbook_id": self.rb.id,
+            "name": "{{ maintbook_runbook.title }}",
+            "state": state,
+            "scheduled_for": format_utc(self.rb.start),
+            "scheduled_until": format_utc(self.rb.end),
             "components": list(self.rb.components),
         }
         if params["provider"] == "file":
@@ -236,23 +272,39 @@ class Compiler:
     def silence(self, state: str, name: str) -> list[dict[str, Any]]:
         if not self.rb.silence or not self.config.alertmanager:
             return []
-        params: dict[str, Any] = {"url": self.config.alertmanager["url"], "runbook_id": self.rb.id,
-                                  "state": state}
+        params: dict[str, Any] = {
+            "url": self.config.alertmanager["url"],
+            "runbook_id": self.rb.id,
+            "state": state,
+        }
         if state == "present":
-            params.update({"matchers": list(self.rb.silence), "starts_at": format_utc(self.rb.start),
-                           "ends_at": format_utc(self.rb.end), "created_by": "maintbook",
-                           "comment": "{{ maintbook_runbook.title }}"})
+            params.update(
+                {
+                    "matchers": list(self.rb.silence),
+                    "starts_at": format_utc(self.rb.start),
+                    "ends_at": format_utc(self.rb.end),
+                    "created_by": "maintbook",
+                    "comment": "{{ maintbook_runbook.title }}",
+                }
+            )
         return [{"name": name, "alertmanager_silence": params}]
 
     # plays ------------------------------------------------------------------------
 
     def controller_play(self, name: str, tasks: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"name": name, "hosts": "localhost", "gather_facts": False,
-                "vars": {**CONTROLLER_VARS, **self.play_vars()}, "tasks": tasks}
+        return {
+            "name": name,
+            "hosts": "localhost",
+            "gather_facts": False,
+            "vars": {**CONTROLLER_VARS, **self.play_vars()},
+            "tasks": tasks,
+        }
 
     def open_play(self) -> dict[str, Any]:
-        forced = {"force_reason": "{{ maintbook_force_reason | default(omit) }}",
-                  "forced_by": "{{ maintbook_operator | default(omit) }}"}
+        forced = {
+            "force_reason": "{{ maintbook_force_reason | default(omit) }}",
+            "forced_by": "{{ maintbook_operator | default(omit) }}",
+        }
         start_kind = "emergency" if self.rb.is_emergency else "start"
         opening = [
             self.window("reserved", "Book the maintenance window"),
@@ -262,105 +314,212 @@ class Compiler:
         ]
         tasks = [
             {**self.window("check", "Check the maintenance window", **forced), "tags": ["always"]},
-            {"name": "Open the maintenance", "tags": ["always"], "block": opening,
-             "rescue": [_set_fact({"maintbook_stop": True, "maintbook_open_failed": True},
-                                  "Record that opening failed")]},
+            {
+                "name": "Open the maintenance",
+                "tags": ["always"],
+                "block": opening,
+                "rescue": [
+                    _set_fact(
+                        {"maintbook_stop": True, "maintbook_open_failed": True},
+                        "Record that opening failed",
+                    )
+                ],
+            },
         ]
         return self.controller_play(f"Open maintenance {self.rb.id}", tasks)
 
     def precheck_play(self) -> dict[str, Any]:
         checks = [_step_task(s, "precheck", self.file) for s in self.rb.precheck]
-        share = _controller(_set_fact(
-            {"maintbook_stop": True, "maintbook_precheck_failed": True},
-            "Stop the maintenance when a precheck failed", delegate_facts=True,
-            when="ansible_play_hosts_all | map('extract', hostvars) "
-                 "| selectattr('maintbook_precheck_error', 'defined') | list | length > 0"))
+        share = _controller(
+            _set_fact(
+                {"maintbook_stop": True, "maintbook_precheck_failed": True},
+                "Stop the maintenance when a precheck failed",
+                delegate_facts=True,
+                when="ansible_play_hosts_all | map('extract', hostvars) "
+                "| selectattr('maintbook_precheck_error', 'defined') | list | length > 0",
+            )
+        )
         tasks = [
-            {"name": "Run the prechecks", "when": f"not ({STOP})", "tags": ["precheck"],
-             "block": checks,
-             "rescue": [_set_fact({"maintbook_precheck_error": "{{ ansible_failed_task.name }}: "
-                                   "{{ ansible_failed_result.msg | default('failed') }}"},
-                                  "Record the failed precheck")]},
+            {
+                "name": "Run the prechecks",
+                "when": f"not ({STOP})",
+                "tags": ["precheck"],
+                "block": checks,
+                "rescue": [
+                    _set_fact(
+                        {
+                            "maintbook_precheck_error": "{{ ansible_failed_task.name }}: "
+                            "{{ ansible_failed_result.msg | default('failed') }}"
+                        },
+                        "Record the failed precheck",
+                    )
+                ],
+            },
             {**share, "tags": ["always"]},
         ]
-        return {"name": f"Precheck {self.rb.id}", "hosts": self.rb.targets.hosts,
-                "gather_facts": False, "tasks": tasks}
+        return {
+            "name": f"Precheck {self.rb.id}",
+            "hosts": self.rb.targets.hosts,
+            "gather_facts": False,
+            "tasks": tasks,
+        }
 
     def maintain_block(self) -> list[dict[str, Any]]:
         tasks: list[dict[str, Any]] = [
-            _controller({**self.page("in_progress", "Mark the maintenance in progress"),
-                         "tags": ["always"]})]
+            _controller(
+                {**self.page("in_progress", "Mark the maintenance in progress"), "tags": ["always"]}
+            )
+        ]
         if self.rb.maintenance_mode:
-            tasks.append({"name": "Turn maintenance mode on",
-                          "ansible.builtin.include_role": {"name": "maintenance_mode"},
-                          "vars": {"maintenance_mode_enabled": True}, "tags": ["steps"]})
+            tasks.append(
+                {
+                    "name": "Turn maintenance mode on",
+                    "ansible.builtin.include_role": {"name": "maintenance_mode"},
+                    "vars": {"maintenance_mode_enabled": True},
+                    "tags": ["steps"],
+                }
+            )
         total = len(self.rb.steps)
         for index, step in enumerate(self.rb.steps, start=1):
-            tasks.append(_with_own_rollback(step, self.file) if step.rollback
-                         else _step_task(step, "steps", self.file))
+            tasks.append(
+                _with_own_rollback(step, self.file)
+                if step.rollback
+                else _step_task(step, "steps", self.file)
+            )
             if self.rb.progress_every is not None and index < total:
-                tasks += [_controller(t) for t in self.notice(
-                    "progress", "Send a progress notice", message=Unsafe(
-                        f"Step {index} of {total} done: {step.name}"),
-                    min_interval=int(self.rb.progress_every.total_seconds()))]
+                tasks += [
+                    _controller(t)
+                    for t in self.notice(
+                        "progress",
+                        "Send a progress notice",
+                        message=Unsafe(f"Step {index} of {total} done: {step.name}"),
+                        min_interval=int(self.rb.progress_every.total_seconds()),
+                    )
+                ]
         if self.rb.verify:
-            tasks.append(_controller({**self.page("verifying", "Mark the maintenance verifying"),
-                                      "tags": ["always"]}))
+            tasks.append(
+                _controller(
+                    {**self.page("verifying", "Mark the maintenance verifying"), "tags": ["always"]}
+                )
+            )
             tasks += [_step_task(s, "verify", self.file) for s in self.rb.verify]
-        tasks.append(_set_fact({"maintbook_outcome": "succeeded"}, "Record that this host succeeded",
-                               tags=["always"]))
+        tasks.append(
+            _set_fact(
+                {"maintbook_outcome": "succeeded"},
+                "Record that this host succeeded",
+                tags=["always"],
+            )
+        )
         return tasks
 
     def rescue_block(self) -> list[dict[str, Any]]:
         undo = [_step_task(s, "rollback", self.file) for s in self.rb.rollback]
-        outcome = ("{{ 'rollback_failed' if maintbook_rollback_failed | default(false) "
-                   "else 'rolled_back' }}")
+        outcome = (
+            "{{ 'rollback_failed' if maintbook_rollback_failed | default(false) "
+            "else 'rolled_back' }}"
+        )
         return [
-            _set_fact({"maintbook_failure": "{{ ansible_failed_task.name }}: "
-                       "{{ ansible_failed_result.msg | default('failed') }}"},
-                      "Record the failure", tags=["always"]),
-            {"name": "Roll back the maintenance", "tags": ["rollback"],
-             "block": [*undo, _set_fact({"maintbook_outcome": outcome}, "Record the rollback",
-                                        tags=["always"])],
-             "rescue": [_set_fact({"maintbook_outcome": "rollback_failed"},
-                                  "Record that the rollback failed", tags=["always"])]},
-            *[_controller(t) for t in self.notice(
-                "rollback", "Send the rollback notice",
-                message="{{ maintbook_failure }}")],
+            _set_fact(
+                {
+                    "maintbook_failure": "{{ ansible_failed_task.name }}: "
+                    "{{ ansible_failed_result.msg | default('failed') }}"
+                },
+                "Record the failure",
+                tags=["always"],
+            ),
+            {
+                "name": "Roll back the maintenance",
+                "tags": ["rollback"],
+                "block": [
+                    *undo,
+                    _set_fact(
+                        {"maintbook_outcome": outcome}, "Record the rollback", tags=["always"]
+                    ),
+                ],
+                "rescue": [
+                    _set_fact(
+                        {"maintbook_outcome": "rollback_failed"},
+                        "Record that the rollback failed",
+                        tags=["always"],
+                    )
+                ],
+            },
+            *[
+                _controller(t)
+                for t in self.notice(
+                    "rollback", "Send the rollback notice", message="{{ maintbook_failure }}"
+                )
+            ],
         ]
 
     def always_block(self) -> list[dict[str, Any]]:
         tasks: list[dict[str, Any]] = []
         if self.rb.maintenance_mode:
-            tasks.append({"name": "Turn maintenance mode off", "tags": ["always"], "block": [
-                {"name": "Turn maintenance mode off on this host",
-                 "ansible.builtin.include_role": {"name": "maintenance_mode"},
-                 "vars": {"maintenance_mode_enabled": False}}],
-                "rescue": [_set_fact({"maintbook_outcome": "rollback_failed"},
-                                     "Record that maintenance mode stayed on")]})
+            tasks.append(
+                {
+                    "name": "Turn maintenance mode off",
+                    "tags": ["always"],
+                    "block": [
+                        {
+                            "name": "Turn maintenance mode off on this host",
+                            "ansible.builtin.include_role": {"name": "maintenance_mode"},
+                            "vars": {"maintenance_mode_enabled": False},
+                        }
+                    ],
+                    "rescue": [
+                        _set_fact(
+                            {"maintbook_outcome": "rollback_failed"},
+                            "Record that maintenance mode stayed on",
+                        )
+                    ],
+                }
+            )
         max_fail = self.rb.targets.max_fail_percentage or 0
         batch = "ansible_play_batch | map('extract', hostvars)"
-        failed = (f"({batch} | selectattr('maintbook_outcome', 'defined') "
-                  "| selectattr('maintbook_outcome', 'ne', 'succeeded') | list | length)")
-        tasks.append({**_controller(_set_fact({
-            "maintbook_outcomes": "{{ hostvars['localhost'].maintbook_outcomes | default({}) "
-                                  "| combine(dict(ansible_play_batch | zip(ansible_play_batch "
-                                  "| map('extract', hostvars) | map(attribute='maintbook_outcome', "
-                                  "default='skipped')))) }}",
-            "maintbook_stop": f"{{{{ ({STOP}) or {failed} * 100 > "
-                              f"{max_fail} * (ansible_play_batch | length) }}}}",
-        }, "Share this batch's results", delegate_facts=True)), "tags": ["always"]})
+        failed = (
+            f"({batch} | selectattr('maintbook_outcome', 'defined') "
+            "| selectattr('maintbook_outcome', 'ne', 'succeeded') | list | length)"
+        )
+        tasks.append(
+            {
+                **_controller(
+                    _set_fact(
+                        {
+                            "maintbook_outcomes": "{{ hostvars['localhost'].maintbook_outcomes "
+                            "| default({}) "
+                            "| combine(dict(ansible_play_batch | zip(ansible_play_batch "
+                            "| map('extract', hostvars) | map(attribute='maintbook_outcome', "
+                            "default='skipped')))) }}",
+                            "maintbook_stop": f"{{{{ ({STOP}) or {failed} * 100 > "
+                            f"{max_fail} * (ansible_play_batch | length) }}}}",
+                        },
+                        "Share this batch's results",
+                        delegate_facts=True,
+                    )
+                ),
+                "tags": ["always"],
+            }
+        )
         return tasks
 
     def maintain_play(self) -> dict[str, Any]:
-        play: dict[str, Any] = {"name": f"Maintain {self.rb.id}", "hosts": self.rb.targets.hosts,
-                                "gather_facts": False}
+        play: dict[str, Any] = {
+            "name": f"Maintain {self.rb.id}",
+            "hosts": self.rb.targets.hosts,
+            "gather_facts": False,
+        }
         if self.rb.targets.serial is not None:
             play["serial"] = self.rb.targets.serial
         play["vars"] = self.play_vars()
-        play["tasks"] = [{"name": "Run the maintenance", "when": f"not ({STOP})",
-                          "block": self.maintain_block(), "rescue": self.rescue_block(),
-                          "always": self.always_block()}]
+        play["tasks"] = [
+            {
+                "name": "Run the maintenance",
+                "when": f"not ({STOP})",
+                "block": self.maintain_block(),
+                "rescue": self.rescue_block(),
+                "always": self.always_block(),
+            }
+        ]
         return play
 
     def close_play(self) -> dict[str, Any]:
@@ -369,18 +528,25 @@ class Compiler:
             "{{ 'rolled_back' if maintbook_open_failed | default(false) "
             "or maintbook_precheck_failed | default(false) "
             "else 'rollback_failed' if 'rollback_failed' in results "
-            "else 'rolled_back' if 'rolled_back' in results else 'succeeded' }}")
-        cancelled = ("{{ 'cancelled' if maintbook_open_failed | default(false) "
-                     "or maintbook_precheck_failed | default(false) else 'completed' }}")
-        body = ("{{ {'succeeded': 'The maintenance is complete.', "
-                "'rolled_back': 'The maintenance did not go as planned and was rolled back.', "
-                "'rollback_failed': 'The maintenance failed and its rollback failed; "
-                "engineers are working on it.'}[maintbook_final] }}")
+            "else 'rolled_back' if 'rolled_back' in results else 'succeeded' }}"
+        )
+        cancelled = (
+            "{{ 'cancelled' if maintbook_open_failed | default(false) "
+            "or maintbook_precheck_failed | default(false) else 'completed' }}"
+        )
+        body = (
+            "{{ {'succeeded': 'The maintenance is complete.', "
+            "'rolled_back': 'The maintenance did not go as planned and was rolled back.', "
+            "'rollback_failed': 'The maintenance failed and its rollback failed; "
+            "engineers are working on it.'}[maintbook_final] }}"
+        )
         closing = [
             self.page(cancelled, "Close the status page maintenance", body=body),
             *self.silence("absent", "Expire the alert silence"),
             *self.notice("complete", "Send the completion notice", outcome="{{ maintbook_final }}"),
-            self.window("released", "Release the maintenance window", outcome="{{ maintbook_final }}"),
+            self.window(
+                "released", "Release the maintenance window", outcome="{{ maintbook_final }}"
+            ),
         ]
         for index, task in enumerate(closing):
             task["ignore_errors"] = True
@@ -389,9 +555,15 @@ class Compiler:
         tasks = [
             _set_fact({"maintbook_final": outcome}, "Work out the outcome", tags=["always"]),
             *closing,
-            {"name": "Finish with the outcome", "tags": ["always"],
-             "ansible.builtin.assert": {"that": ["maintbook_final == 'succeeded'"], "quiet": True,
-                                        "fail_msg": "The maintenance ended {{ maintbook_final }}"}},
+            {
+                "name": "Finish with the outcome",
+                "tags": ["always"],
+                "ansible.builtin.assert": {
+                    "that": ["maintbook_final == 'succeeded'"],
+                    "quiet": True,
+                    "fail_msg": "The maintenance ended {{ maintbook_final }}",
+                },
+            },
         ]
         return self.controller_play(f"Close maintenance {self.rb.id}", tasks)
 
@@ -409,6 +581,8 @@ def compile_runbook(runbook: Runbook, target: Target) -> list[dict[str, Any]]:
 
 
 def playbook_header(runbook: Runbook, target: Target) -> str:
-    return (f"Compiled by maintbook from {target.runbook_file}: do not edit, edit the runbook.\n"
-            f"{runbook.id} ({runbook.type}), window {format_utc(runbook.start)} "
-            f"to {format_utc(runbook.end)}.")
+    return (
+        f"Compiled by maintbook from {target.runbook_file}: do not edit, edit the runbook.\n"
+        f"{runbook.id} ({runbook.type}), window {format_utc(runbook.start)} "
+        f"to {format_utc(runbook.end)}."
+    )

@@ -18,17 +18,37 @@ TYPES = ("zero-downtime", "brief-interruption", "planned-outage", "extended-outa
 DEFAULTS: dict[str, Any] = {
     "policy": {
         "types": {
-            "zero-downtime": {"max_duration": None, "notice": "24h",
-                              "approvals": ["team-lead"], "windows": "any"},
-            "brief-interruption": {"max_duration": "5m", "notice": "48h",
-                                   "approvals": ["engineering-manager"],
-                                   "windows": ["primary", "secondary"]},
-            "planned-outage": {"max_duration": "2h", "notice": "7d",
-                               "approvals": ["vp-engineering"], "windows": ["primary", "extended"]},
-            "extended-outage": {"max_duration": "4h", "notice": "14d",
-                                "approvals": ["cto"], "windows": ["extended"]},
-            "emergency": {"max_duration": None, "notice": 0, "approvals": ["vp-engineering"],
-                          "windows": "any", "blackouts": "ignore"},
+            "zero-downtime": {
+                "max_duration": None,
+                "notice": "24h",
+                "approvals": ["team-lead"],
+                "windows": "any",
+            },
+            "brief-interruption": {
+                "max_duration": "5m",
+                "notice": "48h",
+                "approvals": ["engineering-manager"],
+                "windows": ["primary", "secondary"],
+            },
+            "planned-outage": {
+                "max_duration": "2h",
+                "notice": "7d",
+                "approvals": ["vp-engineering"],
+                "windows": ["primary", "extended"],
+            },
+            "extended-outage": {
+                "max_duration": "4h",
+                "notice": "14d",
+                "approvals": ["cto"],
+                "windows": ["extended"],
+            },
+            "emergency": {
+                "max_duration": None,
+                "notice": 0,
+                "approvals": ["vp-engineering"],
+                "windows": "any",
+                "blackouts": "ignore",
+            },
         },
         "notices": {
             "zero-downtime": ["-24h"],
@@ -38,20 +58,38 @@ DEFAULTS: dict[str, Any] = {
             "emergency": ["start", "complete"],
         },
         "windows": {
-            "primary": {"rrule": "FREQ=WEEKLY;BYDAY=SU", "start": "02:00", "duration": "4h",
-                        "tz": "UTC"},
-            "secondary": {"rrule": "FREQ=WEEKLY;BYDAY=WE", "start": "02:00", "duration": "2h",
-                          "tz": "UTC"},
-            "extended": {"rrule": "FREQ=MONTHLY;BYDAY=1SU", "start": "02:00", "duration": "6h",
-                         "tz": "UTC"},
+            "primary": {
+                "rrule": "FREQ=WEEKLY;BYDAY=SU",
+                "start": "02:00",
+                "duration": "4h",
+                "tz": "UTC",
+            },
+            "secondary": {
+                "rrule": "FREQ=WEEKLY;BYDAY=WE",
+                "start": "02:00",
+                "duration": "2h",
+                "tz": "UTC",
+            },
+            "extended": {
+                "rrule": "FREQ=MONTHLY;BYDAY=1SU",
+                "start": "02:00",
+                "duration": "6h",
+                "tz": "UTC",
+            },
         },
         "blackouts": [
             {"name": "year-end freeze", "from": "12-15", "to": "01-02"},
-            {"name": "thanksgiving week",
-             "rrule": "FREQ=YEARLY;BYMONTH=11;BYDAY=TH;BYMONTHDAY=22,23,24,25,26,27,28",
-             "start": "00:00", "duration": "5d"},
-            {"name": "quarter end", "rrule": "FREQ=YEARLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1",
-             "duration": "1d"},
+            {
+                "name": "thanksgiving week",
+                "rrule": "FREQ=YEARLY;BYMONTH=11;BYDAY=TH;BYMONTHDAY=22,23,24,25,26,27,28",
+                "start": "00:00",
+                "duration": "5d",
+            },
+            {
+                "name": "quarter end",
+                "rrule": "FREQ=YEARLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1",
+                "duration": "1d",
+            },
         ],
     },
     "calendars": [],
@@ -177,8 +215,13 @@ def build_policy(data: dict[str, Any]) -> Policy:
         types={name: _type_rule(name, rule) for name, rule in data["types"].items()},
         notices={name: tuple(items) for name, items in data["notices"].items()},
         windows={
-            name: WindowRule(name, w["rrule"], _clock(w["start"]), parse_duration(w["duration"]),
-                             w.get("tz", "UTC"))
+            name: WindowRule(
+                name,
+                w["rrule"],
+                _clock(w["start"]),
+                parse_duration(w["duration"]),
+                w.get("tz", "UTC"),
+            )
             for name, w in data["windows"].items()
         },
         blackouts=tuple(_blackout(b) for b in data["blackouts"]),
@@ -217,16 +260,20 @@ def _semantic(document: Document) -> list[Diagnostic]:
             if value is not None:
                 problems += _duration_problem(document, ("policy", "types", name, key), value)
     for name, window in policy.get("windows", {}).items():
-        problems += _duration_problem(document, ("policy", "windows", name, "duration"),
-                                      window.get("duration"))
+        problems += _duration_problem(
+            document, ("policy", "windows", name, "duration"), window.get("duration")
+        )
     for i, blackout in enumerate(policy.get("blackouts", [])):
         if "duration" in blackout:
-            problems += _duration_problem(document, ("policy", "blackouts", i, "duration"),
-                                          blackout["duration"])
+            problems += _duration_problem(
+                document, ("policy", "blackouts", i, "duration"), blackout["duration"]
+            )
     return problems
 
 
-def _duration_problem(document: Document, path: tuple[str | int, ...], value: Any) -> list[Diagnostic]:
+def _duration_problem(
+    document: Document, path: tuple[str | int, ...], value: Any
+) -> list[Diagnostic]:
     try:
         parse_duration(value)
     except (ValueError, TypeError) as exc:

@@ -52,8 +52,13 @@ def _scalar(value: Any) -> str:
     if isinstance(value, int | float):
         return json.dumps(value)
     text = str(value)
-    if (_PLAIN.match(text) and text.lower() not in _RESERVED and not text.endswith(" ")
-            and ": " not in text and " #" not in text):
+    if (
+        _PLAIN.match(text)
+        and text.lower() not in _RESERVED
+        and not text.endswith(" ")
+        and ": " not in text
+        and " #" not in text
+    ):
         return text
     return json.dumps(text, ensure_ascii=False)
 
@@ -95,8 +100,11 @@ def _lines(value: Any, indent: int) -> list[str]:
                 out.append(f"{pad}{_scalar(key)}: {folded[0]}")
                 out += folded[1:]
             else:
-                text = ("{}" if isinstance(item, dict) else "[]") if _is_empty_collection(item) \
+                text = (
+                    ("{}" if isinstance(item, dict) else "[]")
+                    if _is_empty_collection(item)
                     else _scalar(item)
+                )
                 out.append(f"{pad}{_scalar(key)}: {text}")
         return out
     if isinstance(value, list):
@@ -110,8 +118,11 @@ def _lines(value: Any, indent: int) -> list[str]:
                 out.append(f"{pad}- {inner[0].lstrip()}" + (f"  # {trailing}" if trailing else ""))
                 out += inner[1:]
             else:
-                text = ("{}" if isinstance(item, dict) else "[]") if _is_empty_collection(item) \
+                text = (
+                    ("{}" if isinstance(item, dict) else "[]")
+                    if _is_empty_collection(item)
                     else _scalar(item)
+                )
                 out.append(f"{pad}- {text}")
         return out
     return [pad + _scalar(value)]

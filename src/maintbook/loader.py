@@ -61,8 +61,9 @@ class Document:
     data: Any
     source: SourceMap
 
-    def at(self, path: PathKey, code: str, message: str, *, key: bool = False,
-           severity: str = "error") -> Diagnostic:
+    def at(
+        self, path: PathKey, code: str, message: str, *, key: bool = False, severity: str = "error"
+    ) -> Diagnostic:
         line, column = self.source.key(path) if key else self.source.value(path)
         return Diagnostic(self.file, line, column, severity, code, message)  # type: ignore[arg-type]
 
@@ -84,10 +85,13 @@ def _text(node: Node) -> str:
     """A scalar's text; an escaped lone surrogate ("\\ud800") is not a character."""
     text = str(node.value)
     if _SURROGATE.search(text):
-        raise _LoadError(*_mark(node), "yaml-encoding",
-                         "the text contains an escaped UTF-16 surrogate (\\ud800-\\udfff), "
-                         "which is not a character; write the character itself or "
-                         "escape it as \\UXXXXXXXX")
+        raise _LoadError(
+            *_mark(node),
+            "yaml-encoding",
+            "the text contains an escaped UTF-16 surrogate (\\ud800-\\udfff), "
+            "which is not a character; write the character itself or "
+            "escape it as \\UXXXXXXXX",
+        )
     return text
 
 
@@ -105,13 +109,18 @@ class _Builder:
             # an aliased node's own mark is its anchor; point at the top-level key expanding it
             line, column = self.source.key(path[:1]) if path else _mark(node)
             where = f" at {path[0]!r}" if path else ""
-            raise _LoadError(line, column, "yaml-too-large",
-                             f"the document expands to more than {MAX_NODES} nodes{where} "
-                             "(aliases expanding exponentially?)")
+            raise _LoadError(
+                line,
+                column,
+                "yaml-too-large",
+                f"the document expands to more than {MAX_NODES} nodes{where} "
+                "(aliases expanding exponentially?)",
+            )
         if len(path) > MAX_DEPTH:
             line, column = _mark(node)
-            raise _LoadError(line, column, "yaml-too-deep",
-                             f"nesting deeper than {MAX_DEPTH} levels")
+            raise _LoadError(
+                line, column, "yaml-too-deep", f"nesting deeper than {MAX_DEPTH} levels"
+            )
         self.source.values.setdefault(path, _mark(node))
         if isinstance(node, MappingNode):
             return self._mapping(node, path)
@@ -121,7 +130,8 @@ class _Builder:
 
     def _scalar(self, node: Node) -> Any:
         assert isinstance(node, ScalarNode)
-        if node.tag in _KEEP_AS_TEXT or not node.tag.startswith("tag:yaml.org,2002:"):
+        tag = str(node.tag or "")
+        if tag in _KEEP_AS_TEXT or not tag.startswith("tag:yaml.org,2002:"):
             return _text(node)
         try:
             return self.constructor.construct_object(node, deep=True)
@@ -140,9 +150,11 @@ class _Builder:
             here = _mark(key_node)
             if key in first_seen:
                 line, column = first_seen[key]
-                raise _LoadError(*here, "yaml-duplicate-key",
-                                 f"duplicate key {key!r} (first defined at line {line}, "
-                                 f"column {column})")
+                raise _LoadError(
+                    *here,
+                    "yaml-duplicate-key",
+                    f"duplicate key {key!r} (first defined at line {line}, column {column})",
+                )
             first_seen[key] = here
             self.source.keys[(*path, key)] = here
             result[key] = self.build(value_node, (*path, key))
@@ -157,8 +169,11 @@ class _Builder:
                 sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
                 for source in sources:
                     if not isinstance(source, MappingNode):
-                        raise _LoadError(*_mark(source), "yaml-merge",
-                                         "a merge key (<<) needs a mapping or a list of mappings")
+                        raise _LoadError(
+                            *_mark(source),
+                            "yaml-merge",
+                            "a merge key (<<) needs a mapping or a list of mappings",
+                        )
                     merged.extend(source.value)
             else:
                 own.append((key_node, value_node))
@@ -180,8 +195,12 @@ def _decode(raw: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise _LoadError(line, column, "yaml-encoding",
-                         f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})") from exc
+        raise _LoadError(
+            line,
+            column,
+            "yaml-encoding",
+            f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+        ) from exc
 
 
 def _compose(text: str) -> tuple[YAML, Node | None]:
@@ -194,10 +213,11 @@ def _compose(text: str) -> tuple[YAML, Node | None]:
         problem = exc.problem or exc.context or "invalid YAML"
         if exc.context and exc.problem:
             opened = exc.context_mark
-            started = (f" started at line {opened.line + 1}, column {opened.column + 1}"
-                       if opened and mark and (opened.line, opened.column) != (mark.line,
-                                                                                mark.column)
-                       else "")
+            started = (
+                f" started at line {opened.line + 1}, column {opened.column + 1}"
+                if opened and mark and (opened.line, opened.column) != (mark.line, mark.column)
+                else ""
+            )
             problem = f"{problem} ({exc.context}{started})"
         raise _LoadError(line, column, "yaml-syntax", f"YAML syntax error: {problem}") from exc
     except YAMLError as exc:
@@ -213,15 +233,21 @@ def parse_text(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]
         if node is None:
             raise _LoadError(1, 1, "yaml-empty", "the file is empty; a runbook is a YAML mapping")
         if not isinstance(node, MappingNode):
-            raise _LoadError(*_mark(node), "yaml-not-mapping",
-                             f"the document is a {_kind(node)}; it must be a mapping of keys")
+            raise _LoadError(
+                *_mark(node),
+                "yaml-not-mapping",
+                f"the document is a {_kind(node)}; it must be a mapping of keys",
+            )
         builder = _Builder(yaml)
         data = builder.build(node, ())
     except _LoadError as err:
         return None, [Diagnostic(file, err.line, err.column, "error", err.code, err.message)]
     except RecursionError:
-        return None, [Diagnostic(file, 1, 1, "error", "yaml-too-deep",
-                                 f"nesting deeper than {MAX_DEPTH} levels")]
+        return None, [
+            Diagnostic(
+                file, 1, 1, "error", "yaml-too-deep", f"nesting deeper than {MAX_DEPTH} levels"
+            )
+        ]
     return Document(file, data, builder.source), []
 
 
@@ -237,12 +263,28 @@ def load_file(path: Path, display: str | None = None) -> tuple[Document | None, 
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            return None, [Diagnostic(name, 1, 1, "error", "file-too-large",
-                                     f"the file is {size} bytes; the limit is {MAX_BYTES} (1 MiB)")]
+            return None, [
+                Diagnostic(
+                    name,
+                    1,
+                    1,
+                    "error",
+                    "file-too-large",
+                    f"the file is {size} bytes; the limit is {MAX_BYTES} (1 MiB)",
+                )
+            ]
         raw = path.read_bytes()
     except OSError as exc:
-        return None, [Diagnostic(name, 1, 1, "error", "file-unreadable",
-                                 f"cannot read the file: {exc.strerror or exc}")]
+        return None, [
+            Diagnostic(
+                name,
+                1,
+                1,
+                "error",
+                "file-unreadable",
+                f"cannot read the file: {exc.strerror or exc}",
+            )
+        ]
     try:
         text = _decode(raw)
     except _LoadError as err:
@@ -251,6 +293,14 @@ def load_file(path: Path, display: str | None = None) -> tuple[Document | None, 
         index = text.index("\x00")
         line = text[:index].count("\n") + 1
         column = index - (text.rfind("\n", 0, index) + 1) + 1
-        return None, [Diagnostic(name, line, column, "error", "yaml-encoding",
-                                 "the file contains a NUL byte; it is not a text file")]
+        return None, [
+            Diagnostic(
+                name,
+                line,
+                column,
+                "error",
+                "yaml-encoding",
+                "the file contains a NUL byte; it is not a text file",
+            )
+        ]
     return parse_text(text, name)

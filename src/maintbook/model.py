@@ -84,8 +84,10 @@ class Runbook:
 
     def phase(self, name: str) -> tuple[Step, ...]:
         phases: dict[str, tuple[Step, ...]] = {
-            "precheck": self.precheck, "steps": self.steps,
-            "verify": self.verify, "rollback": self.rollback,
+            "precheck": self.precheck,
+            "steps": self.steps,
+            "verify": self.verify,
+            "rollback": self.rollback,
         }
         return phases[name]
 
@@ -139,11 +141,15 @@ def build_runbook(document: Document) -> Runbook:
         systems=tuple(data["systems"]),
         start=parse_rfc3339(data["window"]["start"]),
         duration=parse_duration(data["window"]["duration"]),
-        targets=Targets(targets["hosts"], targets.get("serial"), targets.get("max_fail_percentage")),
+        targets=Targets(
+            targets["hosts"], targets.get("serial"), targets.get("max_fail_percentage")
+        ),
         steps=_steps(document, ("steps",), data["steps"]),
         description=data.get("description", ""),
         justification=data.get("justification", ""),
-        approvals=tuple(Approval(a["role"], a["by"], a.get("at")) for a in data.get("approvals", [])),
+        approvals=tuple(
+            Approval(a["role"], a["by"], a.get("at")) for a in data.get("approvals", [])
+        ),
         notify=tuple(data.get("notify", ())),
         progress_every=_optional_duration(data.get("progress_every")),
         components=tuple(data.get("statuspage", {}).get("components", data["systems"])),

@@ -89,6 +89,7 @@ class _Context:
 
 # --------------------------------------------------------------------------- approvals
 
+
 def approval_problems(runbook: Runbook, rule: TypeRule) -> list[Conflict]:
     """Four-eyes: each required role needs an approval by someone other than the owner.
 
@@ -101,19 +102,30 @@ def approval_problems(runbook: Runbook, rule: TypeRule) -> list[Conflict]:
         if any(a.by != runbook.owner for a in given):
             continue
         if given:
-            problems.append(Conflict(
-                "approval", "approval-owner", ("approvals",),
-                f"the {role} approval is by the owner {runbook.owner}; type {rule.name} needs "
-                f"a {role} approval by someone other than the owner (four-eyes)"))
+            problems.append(
+                Conflict(
+                    "approval",
+                    "approval-owner",
+                    ("approvals",),
+                    f"the {role} approval is by the owner {runbook.owner}; type {rule.name} needs "
+                    f"a {role} approval by someone other than the owner (four-eyes)",
+                )
+            )
         else:
-            problems.append(Conflict(
-                "approval", "approval-missing", ("approvals",),
-                f"type {rule.name} needs an approval by role {role}; none is given "
-                f"(required: {', '.join(rule.approvals)})"))
+            problems.append(
+                Conflict(
+                    "approval",
+                    "approval-missing",
+                    ("approvals",),
+                    f"type {rule.name} needs an approval by role {role}; none is given "
+                    f"(required: {', '.join(rule.approvals)})",
+                )
+            )
     return problems
 
 
 # --------------------------------------------------------------------------- checks
+
 
 def _window(ctx: _Context) -> list[Conflict]:
     """outside-window. passes: planned-outage Sunday 02:00–04:00Z; fails: Tuesday 10:00Z."""
@@ -123,13 +135,22 @@ def _window(ctx: _Context) -> list[Conflict]:
     allowed = allowed_periods(ctx.policy, rule, rb.start, rb.end)
     if allowed is None or contains(merge((p.start, p.end) for p in allowed), rb.start, rb.end):
         return []
-    windows = "; ".join(f"{name}: {ctx.policy.windows[name].rrule} "
-                        f"{ctx.policy.windows[name].start:%H:%M} "
-                        f"{format_duration(ctx.policy.windows[name].duration)} "
-                        f"{ctx.policy.windows[name].tz}" for name in rule.windows or ())
-    return [Conflict("outside-window", "outside-window", START,
-                     f"window {span_text(rb.start, rb.end)} is not inside an allowed window "
-                     f"of type {rule.name} ({windows})")]
+    windows = "; ".join(
+        f"{name}: {ctx.policy.windows[name].rrule} "
+        f"{ctx.policy.windows[name].start:%H:%M} "
+        f"{format_duration(ctx.policy.windows[name].duration)} "
+        f"{ctx.policy.windows[name].tz}"
+        for name in rule.windows or ()
+    )
+    return [
+        Conflict(
+            "outside-window",
+            "outside-window",
+            START,
+            f"window {span_text(rb.start, rb.end)} is not inside an allowed window "
+            f"of type {rule.name} ({windows})",
+        )
+    ]
 
 
 def _blackout(ctx: _Context) -> list[Conflict]:
@@ -137,13 +158,22 @@ def _blackout(ctx: _Context) -> list[Conflict]:
     rb = ctx.runbook
     found = []
     for period in dict.fromkeys(blackouts_between(ctx.policy, rb.start, rb.end)):
-        message = (f"window {span_text(rb.start, rb.end)} overlaps blackout "
-                   f'"{period.name}" ({period.detail})')
+        message = (
+            f"window {span_text(rb.start, rb.end)} overlaps blackout "
+            f'"{period.name}" ({period.detail})'
+        )
         if not exempt(rb, ctx.rule):
             found.append(Conflict("blackout", "blackout", START, message))
         else:
-            found.append(Conflict("blackout", "blackout-overridden", START,
-                                  f"{message}; allowed for type {ctx.rule.name}", "info"))
+            found.append(
+                Conflict(
+                    "blackout",
+                    "blackout-overridden",
+                    START,
+                    f"{message}; allowed for type {ctx.rule.name}",
+                    "info",
+                )
+            )
     return found
 
 
@@ -152,11 +182,17 @@ def _notice(ctx: _Context) -> list[Conflict]:
     rb, rule = ctx.runbook, ctx.rule
     if exempt(rb, rule) or ctx.now + rule.notice <= rb.start:
         return []
-    return [Conflict("notice", "notice", START,
-                     f"type {rule.name} needs {format_duration(rule.notice)} notice: "
-                     f"window.start {format_utc(rb.start)} is earlier than now "
-                     f"({format_utc(ctx.now)}) + {format_duration(rule.notice)}; the "
-                     f"earliest allowed start is {format_utc(ctx.now + rule.notice)}")]
+    return [
+        Conflict(
+            "notice",
+            "notice",
+            START,
+            f"type {rule.name} needs {format_duration(rule.notice)} notice: "
+            f"window.start {format_utc(rb.start)} is earlier than now "
+            f"({format_utc(ctx.now)}) + {format_duration(rule.notice)}; the "
+            f"earliest allowed start is {format_utc(ctx.now + rule.notice)}",
+        )
+    ]
 
 
 def _duration(ctx: _Context) -> list[Conflict]:
@@ -164,9 +200,15 @@ def _duration(ctx: _Context) -> list[Conflict]:
     rb, rule = ctx.runbook, ctx.rule
     if rule.max_duration is None or rb.duration <= rule.max_duration:
         return []
-    return [Conflict("duration", "duration", ("window", "duration"),
-                     f"window.duration {format_duration(rb.duration)} exceeds the "
-                     f"{format_duration(rule.max_duration)} maximum of type {rule.name}")]
+    return [
+        Conflict(
+            "duration",
+            "duration",
+            ("window", "duration"),
+            f"window.duration {format_duration(rb.duration)} exceeds the "
+            f"{format_duration(rule.max_duration)} maximum of type {rule.name}",
+        )
+    ]
 
 
 def _approval(ctx: _Context) -> list[Conflict]:
@@ -178,8 +220,7 @@ def _hosts(pattern: str, hosts_of: HostsOf | None) -> frozenset[str]:
     return hosts_of(pattern) if hosts_of is not None else frozenset({pattern})
 
 
-def _shared(rb: Runbook, other: Runbook, hosts: frozenset[str],
-            hosts_of: HostsOf | None) -> str:
+def _shared(rb: Runbook, other: Runbook, hosts: frozenset[str], hosts_of: HostsOf | None) -> str:
     """`system database, api and host db1`, or '' when nothing is shared."""
     systems = [s for s in rb.systems if s in other.systems]
     common = sorted(hosts & _hosts(other.targets.hosts, hosts_of))
@@ -202,8 +243,14 @@ def _overlap(ctx: _Context) -> list[Conflict]:
         shared = _shared(rb, other, hosts, ctx.hosts_of)
         if shared:
             line = other.lines.get("window", 1)
-            found.append(Conflict("overlap", "overlap", START,
-                                  f"overlap with {other.id} ({other.file}:{line}) on {shared}"))
+            found.append(
+                Conflict(
+                    "overlap",
+                    "overlap",
+                    START,
+                    f"overlap with {other.id} ({other.file}:{line}) on {shared}",
+                )
+            )
     return found
 
 
@@ -212,14 +259,23 @@ def _calendar(ctx: _Context) -> list[Conflict]:
     rb = ctx.runbook
     found = []
     for event in event_periods(ctx.events, rb.start, rb.end):
-        message = (f"window {span_text(rb.start, rb.end)} overlaps the event "
-                   f'"{event.name}" ({span_text(event.start, event.end)}) of calendar '
-                   f"{event.detail}")
+        message = (
+            f"window {span_text(rb.start, rb.end)} overlaps the event "
+            f'"{event.name}" ({span_text(event.start, event.end)}) of calendar '
+            f"{event.detail}"
+        )
         if not exempt(rb, ctx.rule):
             found.append(Conflict("calendar", "calendar", START, message))
         else:
-            found.append(Conflict("calendar", "calendar-overridden", START,
-                                  f"{message}; allowed for type {ctx.rule.name}", "info"))
+            found.append(
+                Conflict(
+                    "calendar",
+                    "calendar-overridden",
+                    START,
+                    f"{message}; allowed for type {ctx.rule.name}",
+                    "info",
+                )
+            )
     return found
 
 
@@ -235,14 +291,23 @@ CHECKS: tuple[tuple[str, Callable[[_Context], list[Conflict]]], ...] = (
 
 
 def _unknown_type(runbook: Runbook, policy: Policy) -> Conflict:
-    return Conflict("policy", "policy-type", ("type",),
-                    f"type {runbook.type} is not defined by the policy "
-                    f"(defined: {', '.join(sorted(policy.types))})")
+    return Conflict(
+        "policy",
+        "policy-type",
+        ("type",),
+        f"type {runbook.type} is not defined by the policy "
+        f"(defined: {', '.join(sorted(policy.types))})",
+    )
 
 
-def check_conflicts(runbook: Runbook, policy: Policy, now: datetime,
-                    others: Sequence[Runbook], events: Sequence[CalendarEvent],
-                    hosts_of: HostsOf | None = None) -> list[Conflict]:
+def check_conflicts(
+    runbook: Runbook,
+    policy: Policy,
+    now: datetime,
+    others: Sequence[Runbook],
+    events: Sequence[CalendarEvent],
+    hosts_of: HostsOf | None = None,
+) -> list[Conflict]:
     """Every conflict of SPEC §5 for one runbook, in the order of `CHECKS`.
 
     An emergency (a type with `blackouts: ignore`) is exempt from windows (its type allows
@@ -263,31 +328,47 @@ def _locate(document: Document, path: PathKey) -> tuple[PathKey, bool]:
     return ("type",), True
 
 
-def policy_diagnostics(pairs: Sequence[tuple[Document, Runbook]], policy: Policy,
-                       now: datetime, events: Sequence[CalendarEvent],
-                       hosts_of: HostsOf | None = None, *,
-                       others: Sequence[Runbook] = ()) -> list[Diagnostic]:
+def policy_diagnostics(
+    pairs: Sequence[tuple[Document, Runbook]],
+    policy: Policy,
+    now: datetime,
+    events: Sequence[CalendarEvent],
+    hosts_of: HostsOf | None = None,
+    *,
+    others: Sequence[Runbook] = (),
+) -> list[Diagnostic]:
     """The conflicts of each runbook as positioned diagnostics.
 
     Each runbook is compared with the other runbooks of `pairs` and with `others` (booked
     runbooks that are not being checked); a runbook never overlaps its own id.
     """
-    booked = [rb for _, rb in pairs] + [rb for rb in others
-                                        if rb.id not in {r.id for _, r in pairs}]
+    booked = [rb for _, rb in pairs] + [
+        rb for rb in others if rb.id not in {r.id for _, r in pairs}
+    ]
     found: list[Diagnostic] = []
     for document, runbook in pairs:
         for conflict in check_conflicts(runbook, policy, now, booked, events, hosts_of):
             path, key = _locate(document, conflict.path)
-            found.append(document.at(path, conflict.code, conflict.message, key=key,
-                                     severity=conflict.severity))
+            found.append(
+                document.at(
+                    path, conflict.code, conflict.message, key=key, severity=conflict.severity
+                )
+            )
     return found
 
 
 # --------------------------------------------------------------------------- run time
 
-def runtime_refusals(runbook: Runbook, policy: Policy, now: datetime,
-                     reservations: Sequence[Reservation], *, forced: bool,
-                     hosts: frozenset[str] | None = None) -> list[str]:
+
+def runtime_refusals(
+    runbook: Runbook,
+    policy: Policy,
+    now: datetime,
+    reservations: Sequence[Reservation],
+    *,
+    forced: bool,
+    hosts: frozenset[str] | None = None,
+) -> list[str]:
     """Why the run must be refused now (SPEC §5 run-time rules); empty: it may run.
 
     Time rules (skipped when `forced`): now within [start − 15 min, start + duration]; no
@@ -302,25 +383,31 @@ def runtime_refusals(runbook: Runbook, policy: Policy, now: datetime,
     if not forced:
         reasons += _time_refusals(runbook, rule, policy, now)
     reasons += [p.message for p in approval_problems(runbook, rule)]
-    reasons += _reservation_refusals(runbook, _run_span(runbook, now, forced), reservations,
-                                     hosts if hosts is not None else
-                                     frozenset({runbook.targets.hosts}))
+    reasons += _reservation_refusals(
+        runbook,
+        _run_span(runbook, now, forced),
+        reservations,
+        hosts if hosts is not None else frozenset({runbook.targets.hosts}),
+    )
     return reasons
 
 
-def _time_refusals(runbook: Runbook, rule: TypeRule, policy: Policy,
-                   now: datetime) -> list[str]:
+def _time_refusals(runbook: Runbook, rule: TypeRule, policy: Policy, now: datetime) -> list[str]:
     reasons = []
     opens = runbook.start - EARLY_START
     if not opens <= now <= runbook.end:
-        reasons.append(f"now ({format_utc(now)}) is outside the run window "
-                       f"{format_utc(opens)} to {format_utc(runbook.end)} (window.start − 15m "
-                       f"to window.start + {format_duration(runbook.duration)}); "
-                       "--force-window --reason TEXT overrides it")
+        reasons.append(
+            f"now ({format_utc(now)}) is outside the run window "
+            f"{format_utc(opens)} to {format_utc(runbook.end)} (window.start − 15m "
+            f"to window.start + {format_duration(runbook.duration)}); "
+            "--force-window --reason TEXT overrides it"
+        )
     if not exempt(runbook, rule):
         for period in dict.fromkeys(blackouts_between(policy, now, now + timedelta(seconds=1))):
-            reasons.append(f'now ({format_utc(now)}) is inside blackout "{period.name}" '
-                           f"({period.detail}); --force-window --reason TEXT overrides it")
+            reasons.append(
+                f'now ({format_utc(now)}) is inside blackout "{period.name}" '
+                f"({period.detail}); --force-window --reason TEXT overrides it"
+            )
     return reasons
 
 
@@ -332,9 +419,9 @@ def _run_span(runbook: Runbook, now: datetime, forced: bool) -> Interval:
     return min(runbook.start, now), max(runbook.end, now + timedelta(seconds=1))
 
 
-def _reservation_refusals(runbook: Runbook, span: Interval,
-                          reservations: Sequence[Reservation],
-                          hosts: frozenset[str]) -> list[str]:
+def _reservation_refusals(
+    runbook: Runbook, span: Interval, reservations: Sequence[Reservation], hosts: frozenset[str]
+) -> list[str]:
     reasons = []
     low, high = span
     for held in reservations:
@@ -344,32 +431,55 @@ def _reservation_refusals(runbook: Runbook, span: Interval,
         common = sorted(hosts & set(held.hosts))
         what = ", ".join([f"system {s}" for s in systems] + [f"host {h}" for h in common])
         if what:
-            reasons.append(f"{held.runbook_id} holds a reservation on {what} from "
-                           f"{format_utc(held.start)} to {format_utc(held.end)}")
+            reasons.append(
+                f"{held.runbook_id} holds a reservation on {what} from "
+                f"{format_utc(held.start)} to {format_utc(held.end)}"
+            )
     return reasons
 
 
 # --------------------------------------------------------------------------- schedule
 
-def _blockers(runbook: Runbook, rule: TypeRule, policy: Policy, low: datetime,
-              high: datetime, others: Sequence[Runbook], events: Sequence[CalendarEvent],
-              hosts_of: HostsOf | None) -> list[Interval]:
+
+def _blockers(
+    runbook: Runbook,
+    rule: TypeRule,
+    policy: Policy,
+    low: datetime,
+    high: datetime,
+    others: Sequence[Runbook],
+    events: Sequence[CalendarEvent],
+    hosts_of: HostsOf | None,
+) -> list[Interval]:
     """Everything a slot must not overlap: blackouts, events, runbooks sharing a resource."""
     blocked: list[Interval] = []
     if not exempt(runbook, rule):
         blocked += [(p.start, p.end) for p in blackouts_between(policy, low, high)]
         blocked += [(p.start, p.end) for p in event_periods(events, low, high)]
     hosts = _hosts(runbook.targets.hosts, hosts_of)
-    blocked += [(o.start, o.end) for o in others
-                if o.id != runbook.id and o.end > low and o.start < high
-                and _shared(runbook, o, hosts, hosts_of)]
+    blocked += [
+        (o.start, o.end)
+        for o in others
+        if o.id != runbook.id
+        and o.end > low
+        and o.start < high
+        and _shared(runbook, o, hosts, hosts_of)
+    ]
     return blocked
 
 
-def next_slots(runbook: Runbook, policy: Policy, now: datetime, after: datetime | None,
-               count: int, others: Sequence[Runbook], events: Sequence[CalendarEvent],
-               hosts_of: HostsOf | None = None, *,
-               horizon: timedelta = HORIZON) -> list[Slot]:
+def next_slots(
+    runbook: Runbook,
+    policy: Policy,
+    now: datetime,
+    after: datetime | None,
+    count: int,
+    others: Sequence[Runbook],
+    events: Sequence[CalendarEvent],
+    hosts_of: HostsOf | None = None,
+    *,
+    horizon: timedelta = HORIZON,
+) -> list[Slot]:
     """The next `count` slots for the runbook's duration that satisfy every time rule.
 
     A slot starts no earlier than max(after, now + notice), lies in an allowed window of
@@ -383,10 +493,14 @@ def next_slots(runbook: Runbook, policy: Policy, now: datetime, after: datetime 
     notice = timedelta(0) if exempt(runbook, rule) else rule.notice
     low = max(after or now, now + notice)
     high = low + horizon
-    allowed = None if exempt(runbook, rule) else allowed_periods(policy, rule, low,
-                                                                  high + runbook.duration)
-    blockers = _blockers(runbook, rule, policy, low, high + runbook.duration, others, events,
-                         hosts_of)
+    allowed = (
+        None
+        if exempt(runbook, rule)
+        else allowed_periods(policy, rule, low, high + runbook.duration)
+    )
+    blockers = _blockers(
+        runbook, rule, policy, low, high + runbook.duration, others, events, hosts_of
+    )
     slots = free_slots(allowed, blockers, low, runbook.duration, high, count)
     return [Slot(p.start, p.end, p.name) for p in slots]
 

@@ -16,8 +16,11 @@ from maintbook.records import RESULT_EVENTS, Event, _result, step_of
 
 def planned_steps(runbook: Runbook) -> list[tuple[str, str]]:
     """(phase, name) of every step the run will go through when nothing fails."""
-    return [(phase, step.name) for phase in ("precheck", "steps", "verify")
-            for step in runbook.phase(phase)]
+    return [
+        (phase, step.name)
+        for phase in ("precheck", "steps", "verify")
+        for step in runbook.phase(phase)
+    ]
 
 
 class ProgressSink:
@@ -58,11 +61,26 @@ class JsonLines(ProgressSink):
         kind = event.get("event")
         if kind == "playbook_on_task_start":
             k = self.position(*found) if found else 0
-            self.emit({"event": "task_start", "task": task, "phase": found[0] if found else None,
-                       "k": k, "n": self.total, "percent": round(100 * k / self.total, 1)})
+            self.emit(
+                {
+                    "event": "task_start",
+                    "task": task,
+                    "phase": found[0] if found else None,
+                    "k": k,
+                    "n": self.total,
+                    "percent": round(100 * k / self.total, 1),
+                }
+            )
         elif kind in RESULT_EVENTS:
-            self.emit({"event": "task_result", "task": task, "host": data.get("host"),
-                       "phase": found[0] if found else None, "result": _result(event)})
+            self.emit(
+                {
+                    "event": "task_result",
+                    "task": task,
+                    "host": data.get("host"),
+                    "phase": found[0] if found else None,
+                    "result": _result(event),
+                }
+            )
 
     def close(self, outcome: str) -> None:
         self.emit({"event": "run_end", "outcome": outcome})
@@ -74,9 +92,14 @@ class LiveView(ProgressSink):
     def __init__(self, runbook: Runbook, console: Console | None = None) -> None:
         super().__init__(runbook)
         self.console = console or Console(stderr=True)
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                 TaskProgressColumn(), TimeElapsedColumn(),
-                                 console=self.console, transient=True)
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
+        )
         self.bar = self.progress.add_task(f"{runbook.id}: opening", total=self.total)
         self.progress.start()
 
@@ -87,16 +110,19 @@ class LiveView(ProgressSink):
         kind = event.get("event")
         if kind == "playbook_on_task_start":
             if found and (k := self.position(*found)):
-                self.progress.update(self.bar, completed=k - 1,
-                                     description=f"step {k} of {self.total}: {found[1]}")
+                self.progress.update(
+                    self.bar, completed=k - 1, description=f"step {k} of {self.total}: {found[1]}"
+                )
             elif not found:
                 self.progress.update(self.bar, description=task)
         elif kind in RESULT_EVENTS and found:
             result = _result(event)
             mark = {"failed": "[red]✗", "skipped": "[dim]-"}.get(result, "[green]✓")
-            self.console.print(f"{mark}[/] {found[0]:<8} {escape(found[1])} "
-                               f"[dim]({escape(str(data.get('host')))}: {result})[/]",
-                               highlight=False)
+            self.console.print(
+                f"{mark}[/] {found[0]:<8} {escape(found[1])} "
+                f"[dim]({escape(str(data.get('host')))}: {result})[/]",
+                highlight=False,
+            )
             if (k := self.position(*found)) and result != "failed":
                 self.progress.update(self.bar, completed=k)
 

@@ -33,8 +33,9 @@ def collect_files(paths: Sequence[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix in RUNBOOK_SUFFIXES
-                            and p.is_file())
+            files += sorted(
+                p for p in path.rglob("*") if p.suffix in RUNBOOK_SUFFIXES and p.is_file()
+            )
         elif path.is_file():
             files.append(path)
         else:

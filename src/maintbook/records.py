@@ -12,8 +12,12 @@ from maintbook.timeparse import format_duration, format_utc, parse_rfc3339
 
 Event = dict[str, Any]
 
-PREFIXES = {"Precheck | ": "precheck", "Step | ": "steps", "Verify | ": "verify",
-            "Rollback | ": "rollback"}
+PREFIXES = {
+    "Precheck | ": "precheck",
+    "Step | ": "steps",
+    "Verify | ": "verify",
+    "Rollback | ": "rollback",
+}
 RESULT_EVENTS = {"runner_on_ok", "runner_on_failed", "runner_on_skipped", "runner_on_unreachable"}
 EXIT_CODES = {"succeeded": 0, "rolled_back": 1, "refused": 2, "rollback_failed": 3}
 WINDOW_CHECK = "Check the maintenance window"
@@ -24,7 +28,7 @@ def step_of(task_name: str) -> tuple[str, str] | None:
     """('steps', 'Backup') for the task `Step | Backup`; None for lifecycle tasks."""
     for prefix, phase in PREFIXES.items():
         if task_name.startswith(prefix):
-            return phase, task_name[len(prefix):]
+            return phase, task_name[len(prefix) :]
     if task_name.startswith("Rollback of ") and " | " in task_name:
         return "rollback", task_name.split(" | ", 1)[1]
     return None
@@ -56,9 +60,16 @@ def step_entries(events: list[Event]) -> list[dict[str, Any]]:
         found = step_of(str(data.get("task", "")))
         if found is None:
             continue
-        entries.append({"phase": found[0], "name": found[1], "host": data.get("host"),
-                        "started_at": _stamp(data.get("start")), "ended_at": _stamp(data.get("end")),
-                        "result": _result(event)})
+        entries.append(
+            {
+                "phase": found[0],
+                "name": found[1],
+                "host": data.get("host"),
+                "started_at": _stamp(data.get("start")),
+                "ended_at": _stamp(data.get("end")),
+                "result": _result(event),
+            }
+        )
     return entries
 
 
@@ -94,8 +105,13 @@ def host_outcomes(events: list[Event]) -> dict[str, str]:
     outcomes: dict[str, str] = {}
     for event in events:
         data = event.get("event_data", {})
-        if event.get("event") == "runner_on_ok" and data.get("task") == "Share this batch's results":
-            outcomes.update(data.get("res", {}).get("ansible_facts", {}).get("maintbook_outcomes", {}))
+        if (
+            event.get("event") == "runner_on_ok"
+            and data.get("task") == "Share this batch's results"
+        ):
+            outcomes.update(
+                data.get("res", {}).get("ansible_facts", {}).get("maintbook_outcomes", {})
+            )
     return outcomes
 
 
@@ -110,21 +126,34 @@ class RunInfo:
     check: bool
 
 
-def build_record(info: RunInfo, events: list[Event], notices: list[dict[str, Any]]) -> dict[str, Any]:
+def build_record(
+    info: RunInfo, events: list[Event], notices: list[dict[str, Any]]
+) -> dict[str, Any]:
     outcome = outcome_of(events)
     steps = step_entries(events)
     hosts = host_outcomes(events)
     for entry in steps:
-        if (entry["phase"] == "steps" and entry["result"] in ("ok", "changed")
-                and hosts.get(entry["host"]) == "rolled_back"):
+        if (
+            entry["phase"] == "steps"
+            and entry["result"] in ("ok", "changed")
+            and hosts.get(entry["host"]) == "rolled_back"
+        ):
             entry["result"] = "rolled_back"
     record: dict[str, Any] = {
-        "run_id": info.run_id, "runbook": info.runbook.id, "title": info.runbook.title,
-        "type": info.runbook.type, "started_at": format_utc(info.started_at),
-        "ended_at": format_utc(info.ended_at), "operator": info.operator, "outcome": outcome,
-        "forced": info.forced, "check_mode": info.check,
+        "run_id": info.run_id,
+        "runbook": info.runbook.id,
+        "title": info.runbook.title,
+        "type": info.runbook.type,
+        "started_at": format_utc(info.started_at),
+        "ended_at": format_utc(info.ended_at),
+        "operator": info.operator,
+        "outcome": outcome,
+        "forced": info.forced,
+        "check_mode": info.check,
         "window": {"start": format_utc(info.runbook.start), "end": format_utc(info.runbook.end)},
-        "hosts": hosts, "steps": steps, "notices": notices,
+        "hosts": hosts,
+        "steps": steps,
+        "notices": notices,
     }
     reasons = refusal(events)
     if reasons is not None:
@@ -158,6 +187,7 @@ def metrics(record: dict[str, Any]) -> str:
 def _table(rows: list[list[str]], header: list[str]) -> list[str]:
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
+
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
     return out
@@ -171,9 +201,12 @@ def report(record: dict[str, Any]) -> str:
     failed = [s for s in steps if s["result"] == "failed"]
     done = [s for s in steps if s["phase"] == "steps" and s["result"] in ("ok", "changed")]
     lines = [
-        f"# Post-maintenance review: {record['runbook']}", "",
-        f"**{record['title']}** ({record['type']})", "",
-        "## Summary", "",
+        f"# Post-maintenance review: {record['runbook']}",
+        "",
+        f"**{record['title']}** ({record['type']})",
+        "",
+        "## Summary",
+        "",
         f"- Outcome: **{record['outcome']}**",
         f"- Run: {record['run_id']} by {record['operator']}",
         f"- Planned window: {record['window']['start']} to {record['window']['end']} "
@@ -185,10 +218,22 @@ def report(record: dict[str, Any]) -> str:
     if record.get("check_mode"):
         lines.append("- Check mode: nothing was changed")
     lines += ["", "## Steps", ""]
-    rows = [[s["phase"], s["name"], str(s["host"]), s["result"], s["started_at"] or "",
-             s["ended_at"] or ""] for s in steps]
-    lines += _table(rows, ["phase", "step", "host", "result", "started", "ended"]) if rows \
+    rows = [
+        [
+            s["phase"],
+            s["name"],
+            str(s["host"]),
+            s["result"],
+            s["started_at"] or "",
+            s["ended_at"] or "",
+        ]
+        for s in steps
+    ]
+    lines += (
+        _table(rows, ["phase", "step", "host", "result", "started", "ended"])
+        if rows
         else ["No step ran."]
+    )
     lines += ["", "## Issues encountered", ""]
     lines += [f"- {s['phase']} `{s['name']}` failed on {s['host']}" for s in failed] or ["None."]
     for reason in record.get("refused_because", []):
@@ -199,15 +244,19 @@ def report(record: dict[str, Any]) -> str:
     if forced:
         deviations.append(f"- Window forced by {forced['by']}: {forced['reason']}")
     if actual > planned.total_seconds():
-        deviations.append(f"- Ran {actual - planned.total_seconds():.0f}s past the planned duration")
+        deviations.append(
+            f"- Ran {actual - planned.total_seconds():.0f}s past the planned duration"
+        )
     lines += deviations or ["None."]
     lines += ["", "## Rollback", ""]
     rollback = [s for s in steps if s["phase"] == "rollback"]
-    lines += [f"- `{s['name']}` on {s['host']}: {s['result']}" for s in rollback] or \
-        ["No rollback was needed."]
+    lines += [f"- `{s['name']}` on {s['host']}: {s['result']}" for s in rollback] or [
+        "No rollback was needed."
+    ]
     lines += ["", "## Notices", ""]
-    lines += [f"- {n['notice']} via {n['channel']}: {n['status']}" for n in record["notices"]] or \
-        ["None sent."]
+    lines += [f"- {n['notice']} via {n['channel']}: {n['status']}" for n in record["notices"]] or [
+        "None sent."
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -66,6 +66,7 @@ def _cmdline(request: RunRequest) -> str:
 
 def _quote(text: str) -> str:
     import shlex
+
     return shlex.quote(text)
 
 
@@ -107,18 +108,24 @@ def run_playbook(request: RunRequest, on_event: Callable[[Event], None]) -> RunR
 def _secret_like(env: Mapping[str, str]) -> set[str]:
     """Variables that look secret even when no configuration names them."""
     markers = ("TOKEN", "PASSWORD", "SECRET", "WEBHOOK", "API_KEY")
-    return {name for name in env if any(m in name.upper() for m in markers)
-            and name != SECRETS_FILE_ENV}
+    return {
+        name for name in env if any(m in name.upper() for m in markers) and name != SECRETS_FILE_ENV
+    }
 
 
-def library_and_roles(project_root: Path, shipped_library: Path,
-                      shipped_roles: Path) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+def library_and_roles(
+    project_root: Path, shipped_library: Path, shipped_roles: Path
+) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
     """The project's own library/ and roles/ first, then the shipped ones."""
+
     def ordered(paths: Sequence[Path]) -> tuple[Path, ...]:
         unique: list[Path] = []
         for path in paths:
             if path.is_dir() and path.resolve() not in unique:
                 unique.append(path.resolve())
         return tuple(unique)
-    return (ordered([project_root / "library", shipped_library]),
-            ordered([project_root / "roles", shipped_roles]))
+
+    return (
+        ordered([project_root / "library", shipped_library]),
+        ordered([project_root / "roles", shipped_roles]),
+    )

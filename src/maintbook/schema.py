@@ -24,13 +24,25 @@ def dotted(path: PathKey) -> str:
 def _type_name(value: Any) -> str:
     if value is None:
         return "null"
-    return {bool: "boolean", int: "integer", float: "number", str: "string",
-            list: "array", dict: "object"}.get(type(value), type(value).__name__)
+    return {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "array",
+        dict: "object",
+    }.get(type(value), type(value).__name__)
 
 
-_TYPE_WORDS = {"array": "a list", "object": "a mapping", "integer": "an integer",
-               "string": "a string", "boolean": "a boolean", "number": "a number",
-               "null": "null"}
+_TYPE_WORDS = {
+    "array": "a list",
+    "object": "a mapping",
+    "integer": "an integer",
+    "string": "a string",
+    "boolean": "a boolean",
+    "number": "a number",
+    "null": "null",
+}
 
 
 def _a(type_name: str) -> str:
@@ -66,7 +78,7 @@ def _leaf(error: ValidationError) -> ValidationError:
     """Descend oneOf/anyOf to the error that says most about the author's mistake."""
     if not error.context:
         return error
-    best = best_match(error.context)
+    best: ValidationError = best_match(error.context)
     if error.validator in ("oneOf", "anyOf") and best.validator in ("type", "const", "required"):
         return error
     return best
@@ -79,7 +91,8 @@ def _message(error: ValidationError) -> tuple[str, PathKey, bool]:
     kind = error.validator
     value = error.instance
     if kind == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        allowed = sorted(schema.get("properties", {}))
         extra = sorted(set(value) - set(allowed)) if isinstance(value, dict) else []
         name = extra[0] if extra else "?"
         hint = f"; allowed: {_allowed(allowed)}" if allowed else ""
@@ -88,7 +101,10 @@ def _message(error: ValidationError) -> tuple[str, PathKey, bool]:
         missing = str(error.message).split("'")[1] if "'" in error.message else "?"
         return f"{where} is missing the required key {missing!r}", path, len(path) > 0
     if kind == "enum":
-        return f"{where} is {value!r}; allowed: {_allowed(error.validator_value)}", path, False
+        choices: list[Any] = (
+            list(error.schema.get("enum", [])) if isinstance(error.schema, dict) else []
+        )
+        return f"{where} is {value!r}; allowed: {_allowed(choices)}", path, False
     if kind == "const":
         return f"{where} is {value!r}; it must be {error.validator_value!r}", path, False
     if kind == "type":
@@ -102,8 +118,11 @@ def _message(error: ValidationError) -> tuple[str, PathKey, bool]:
     if kind == "minItems":
         return f"{where} needs at least {error.validator_value} item(s)", path, False
     if kind == "uniqueItems":
-        twice = [item for i, item in enumerate(value) if item in value[:i]] if isinstance(
-            value, list) else []
+        twice = (
+            [item for i, item in enumerate(value) if item in value[:i]]
+            if isinstance(value, list)
+            else []
+        )
         which = f" ({_short(twice[0])} appears more than once)" if twice else ""
         return f"{where} has duplicate items{which}; each item must be unique", path, False
     if kind == "minLength":
@@ -111,8 +130,11 @@ def _message(error: ValidationError) -> tuple[str, PathKey, bool]:
     if kind == "maxLength":
         return f"{where} is longer than {error.validator_value} characters", path, False
     if kind == "pattern":
-        return (f"{where} is {_short(value)}; it must match the pattern "
-                f"{error.validator_value}"), path, False
+        return (
+            (f"{where} is {_short(value)}; it must match the pattern {error.validator_value}"),
+            path,
+            False,
+        )
     if kind in ("minimum", "maximum"):
         word = "at least" if kind == "minimum" else "at most"
         return f"{where} is {value!r}; it must be {word} {error.validator_value}", path, False

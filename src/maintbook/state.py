@@ -47,10 +47,19 @@ def live_reservations(path: Path, now: datetime) -> list[Reservation]:
     if not path.exists():
         return []
     with connect(path) as db:
-        rows = db.execute('SELECT runbook, systems, hosts, start, "end" FROM reservations '
-                          "WHERE status = 'live'").fetchall()
-    held = [Reservation(r[0], tuple(json.loads(r[1])), tuple(json.loads(r[2])),
-                        parse_rfc3339(r[3]), parse_rfc3339(r[4])) for r in rows]
+        rows = db.execute(
+            "SELECT runbook, systems, hosts, start, \"end\" FROM reservations WHERE status = 'live'"
+        ).fetchall()
+    held = [
+        Reservation(
+            r[0],
+            tuple(json.loads(r[1])),
+            tuple(json.loads(r[2])),
+            parse_rfc3339(r[3]),
+            parse_rfc3339(r[4]),
+        )
+        for r in rows
+    ]
     return [r for r in held if r.end > now]
 
 
@@ -58,35 +67,64 @@ def reservation_status(path: Path, runbook: str, run_id: str) -> str | None:
     if not path.exists():
         return None
     with connect(path) as db:
-        row = db.execute("SELECT status FROM reservations WHERE runbook = ? AND run_id = ?",
-                         (runbook, run_id)).fetchone()
+        row = db.execute(
+            "SELECT status FROM reservations WHERE runbook = ? AND run_id = ?", (runbook, run_id)
+        ).fetchone()
     return None if row is None else str(row[0])
 
 
-def reserve(path: Path, held: Reservation, run_id: str, now: datetime,
-            forced_by: str | None, force_reason: str | None) -> None:
+def reserve(
+    path: Path,
+    held: Reservation,
+    run_id: str,
+    now: datetime,
+    forced_by: str | None,
+    force_reason: str | None,
+) -> None:
     with connect(path) as db:
-        db.execute("INSERT OR IGNORE INTO reservations VALUES (?,?,?,?,?,?,'live',?,NULL,NULL,?,?)",
-                   (held.runbook_id, run_id, json.dumps(held.systems), json.dumps(held.hosts),
-                    format_utc(held.start), format_utc(held.end), format_utc(now), forced_by,
-                    force_reason))
+        db.execute(
+            "INSERT OR IGNORE INTO reservations VALUES (?,?,?,?,?,?,'live',?,NULL,NULL,?,?)",
+            (
+                held.runbook_id,
+                run_id,
+                json.dumps(held.systems),
+                json.dumps(held.hosts),
+                format_utc(held.start),
+                format_utc(held.end),
+                format_utc(now),
+                forced_by,
+                force_reason,
+            ),
+        )
 
 
 def release(path: Path, runbook: str, run_id: str, now: datetime, outcome: str | None) -> bool:
     """Release a live reservation; False when there was none to release."""
     with connect(path) as db:
-        cursor = db.execute("UPDATE reservations SET status = 'released', released_at = ?, "
-                            "outcome = ? WHERE runbook = ? AND run_id = ? AND status = 'live'",
-                            (format_utc(now), outcome, runbook, run_id))
+        cursor = db.execute(
+            "UPDATE reservations SET status = 'released', released_at = ?, "
+            "outcome = ? WHERE runbook = ? AND run_id = ? AND status = 'live'",
+            (format_utc(now), outcome, runbook, run_id),
+        )
         return cursor.rowcount > 0
 
 
 def save_run(path: Path, record: dict[str, Any], folder: str) -> None:
     with connect(path) as db:
-        db.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?)",
-                   (record["run_id"], record["runbook"], record["type"], record["started_at"],
-                    record["ended_at"], record["operator"], record["outcome"],
-                    json.dumps(record["forced"]), folder))
+        db.execute(
+            "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                record["run_id"],
+                record["runbook"],
+                record["type"],
+                record["started_at"],
+                record["ended_at"],
+                record["operator"],
+                record["outcome"],
+                json.dumps(record["forced"]),
+                folder,
+            ),
+        )
 
 
 def find_run(path: Path, run_id: str) -> str | None:
@@ -107,7 +145,10 @@ def sent_notices(path: Path, run_id: str, runbook: str | None = None) -> list[di
         if not exists:
             return []
         db.row_factory = sqlite3.Row
-        rows = db.execute("SELECT notice, channel, status, attempts, error, sent_at "
-                          "FROM notices WHERE run_id = ? AND (? IS NULL OR runbook = ?) "
-                          "ORDER BY rowid", (run_id, runbook, runbook)).fetchall()
+        rows = db.execute(
+            "SELECT notice, channel, status, attempts, error, sent_at "
+            "FROM notices WHERE run_id = ? AND (? IS NULL OR runbook = ?) "
+            "ORDER BY rowid",
+            (run_id, runbook, runbook),
+        ).fetchall()
     return [dict(row) for row in rows]

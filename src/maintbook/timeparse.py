@@ -29,8 +29,7 @@ def parse_duration(text: str | int) -> timedelta:
     if not value or not match or not any(match.groups()):
         raise ValueError(f"{text!r} is not {DURATION_HELP}")
     days, hours, minutes, seconds, millis = (int(g) if g else 0 for g in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds,
-                     milliseconds=millis)
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds, milliseconds=millis)
 
 
 def format_duration(delta: timedelta) -> str:

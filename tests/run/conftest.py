@@ -39,11 +39,16 @@ class Project:
         """A valid zero-downtime runbook whose window is open now, with overrides."""
         now = datetime.now(UTC)
         data: dict[str, Any] = {
-            "runbook": 1, "id": "MNT-2026-0101", "title": "Test maintenance",
-            "owner": "sre-team", "type": "zero-downtime", "systems": ["web"],
+            "runbook": 1,
+            "id": "MNT-2026-0101",
+            "title": "Test maintenance",
+            "owner": "sre-team",
+            "type": "zero-downtime",
+            "systems": ["web"],
             "window": {"start": iso(now - timedelta(minutes=5)), "duration": "2h"},
             "approvals": [{"role": "team-lead", "by": "dana"}],
-            "targets": {"hosts": "web"}, "notify": ["outbox"],
+            "targets": {"hosts": "web"},
+            "notify": ["outbox"],
             "steps": [{"name": "Touch the first mark", "command": f"touch {self.marks}/first"}],
         }
         data.update(overrides)
@@ -93,4 +98,5 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
 def maintbook() -> Callable[..., Result]:
     def invoke(*args: str) -> Result:
         return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
     return invoke

@@ -1,4 +1,4 @@
-"""Compiled playbooks: deterministic, syntactically valid, lint-clean, literal text stays literal."""
+"""Compiled playbooks: deterministic, valid, lint-clean; literal text stays literal."""
 
 from __future__ import annotations
 
@@ -14,34 +14,70 @@ from ruamel.yaml import YAML
 from tests.run.conftest import REPO, Project
 
 BIN = Path(sys.executable).parent
-ENV = {**os.environ, "ANSIBLE_LIBRARY": str(REPO / "library"),
-       "ANSIBLE_ROLES_PATH": str(REPO / "roles"), "NO_COLOR": "1"}
+ENV = {
+    **os.environ,
+    "ANSIBLE_LIBRARY": str(REPO / "library"),
+    "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
+    "NO_COLOR": "1",
+}
 
 
 def full_runbook(project: Project) -> Path:
     """Every action kind and step option, with template syntax in the literal fields."""
     return project.runbook(
         title="Rotate {{ lookup('pipe', 'id') }} certificates",
-        maintenance_mode=True, progress_every="30m",
+        maintenance_mode=True,
+        progress_every="30m",
         targets={"hosts": "web", "serial": "50%", "max_fail_percentage": 25},
-        precheck=[{"name": "API answers", "http": {"url": "http://127.0.0.1:9/health",
-                                                  "status": [200, 204], "contains": "ok",
-                                                  "max_latency": "500ms"}}],
+        precheck=[
+            {
+                "name": "API answers",
+                "http": {
+                    "url": "http://127.0.0.1:9/health",
+                    "status": [200, 204],
+                    "contains": "ok",
+                    "max_latency": "500ms",
+                },
+            }
+        ],
         steps=[
-            {"name": "Back up the database", "role": "postgres_maintenance",
-             "vars": {"operation": "backup", "database": "app"}, "timeout": "45m"},
-            {"name": "Restart {{ nginx }}", "command": "systemctl restart nginx", "retries": 2,
-             "delay": "10s", "when": "inventory_hostname != 'db1'",
-             "rollback": [{"name": "Start nginx again", "command": "systemctl start nginx"}]},
+            {
+                "name": "Back up the database",
+                "role": "postgres_maintenance",
+                "vars": {"operation": "backup", "database": "app"},
+                "timeout": "45m",
+            },
+            {
+                "name": "Restart {{ nginx }}",
+                "command": "systemctl restart nginx",
+                "retries": 2,
+                "delay": "10s",
+                "when": "inventory_hostname != 'db1'",
+                "rollback": [{"name": "Start nginx again", "command": "systemctl start nginx"}],
+            },
             {"name": "Let caches warm", "wait": "30s", "run_once": True},
-            {"name": "Clear the cache", "shell": "rm -rf /var/cache/app/* | cat",
-             "delegate_to": "localhost", "tags": ["cache"]},
-            {"name": "Reload a service", "module": {"name": "ansible.builtin.service",
-                                                    "args": {"name": "nginx", "state": "reloaded"}}},
+            {
+                "name": "Clear the cache",
+                "shell": "rm -rf /var/cache/app/* | cat",
+                "delegate_to": "localhost",
+                "tags": ["cache"],
+            },
+            {
+                "name": "Reload a service",
+                "module": {
+                    "name": "ansible.builtin.service",
+                    "args": {"name": "nginx", "state": "reloaded"},
+                },
+            },
         ],
         verify=[{"name": "API healthy", "http": {"url": "http://127.0.0.1:9/health"}}],
-        rollback=[{"name": "Restore", "role": "postgres_maintenance",
-                   "vars": {"operation": "restore", "database": "app"}}],
+        rollback=[
+            {
+                "name": "Restore",
+                "role": "postgres_maintenance",
+                "vars": {"operation": "restore", "database": "app"},
+            }
+        ],
     )
 
 
@@ -62,14 +98,17 @@ def test_literal_text_is_unsafe_and_arguments_stay_templated(project, maintbook,
     playbook = compile_to(maintbook, full_runbook(project), tmp_path)
     text = playbook.read_text()
     assert "title: !unsafe \"Rotate {{ lookup('pipe', 'id') }} certificates\"" in text
-    assert "- name: !unsafe \"Step | Restart {{ nginx }}\"" in text
+    assert '- name: !unsafe "Step | Restart {{ nginx }}"' in text
     assert "when: \"inventory_hostname != 'db1'\"" in text
     plays = YAML(typ="safe", pure=True)
     plays.constructor.add_constructor("!unsafe", lambda loader, node: node.value)
     data = plays.load(text)
     assert [play["name"] for play in data] == [
-        "Open maintenance MNT-2026-0101", "Precheck MNT-2026-0101",
-        "Maintain MNT-2026-0101", "Close maintenance MNT-2026-0101"]
+        "Open maintenance MNT-2026-0101",
+        "Precheck MNT-2026-0101",
+        "Maintain MNT-2026-0101",
+        "Close maintenance MNT-2026-0101",
+    ]
     assert data[2]["serial"] == "50%"
 
 
@@ -77,7 +116,9 @@ def test_every_task_points_at_its_runbook_line(project, maintbook, tmp_path):
     runbook = full_runbook(project)
     lines = runbook.read_text().splitlines()
     text = compile_to(maintbook, runbook, tmp_path).read_text().splitlines()
-    pointers = [(i, line) for i, line in enumerate(text) if line.strip().startswith("# runbooks/rb.yml:")]
+    pointers = [
+        (i, line) for i, line in enumerate(text) if line.strip().startswith("# runbooks/rb.yml:")
+    ]
     assert len(pointers) == 10
     for index, line in pointers:
         number = int(line.rsplit(":", 1)[1])
@@ -91,13 +132,38 @@ def test_every_task_points_at_its_runbook_line(project, maintbook, tmp_path):
 @pytest.mark.integration
 def test_compiled_playbooks_pass_syntax_check_and_production_lint(project, maintbook, tmp_path):
     playbooks = [compile_to(maintbook, full_runbook(project), tmp_path)]
-    playbooks += [compile_to(maintbook, p, tmp_path / "std") for p in sorted((REPO / "runbooks").glob("*.yml"))]
+    playbooks += [
+        compile_to(maintbook, p, tmp_path / "std")
+        for p in sorted((REPO / "runbooks").glob("*.yml"))
+    ]
     for playbook in playbooks:
-        done = subprocess.run([BIN / "ansible-playbook", "--syntax-check", "-i",
-                               str(REPO / "inventory/local.yml"), str(playbook)],
-                              capture_output=True, text=True, env=ENV, check=False)
+        done = subprocess.run(
+            [
+                BIN / "ansible-playbook",
+                "--syntax-check",
+                "-i",
+                str(REPO / "inventory/local.yml"),
+                str(playbook),
+            ],
+            capture_output=True,
+            text=True,
+            env=ENV,
+            check=False,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
-    done = subprocess.run([BIN / "ansible-lint", "--nocolor", "--offline", "--profile", "production",
-                           *map(str, playbooks)], capture_output=True, text=True, env=ENV,
-                          cwd=tmp_path, check=False)
+    done = subprocess.run(
+        [
+            BIN / "ansible-lint",
+            "--nocolor",
+            "--offline",
+            "--profile",
+            "production",
+            *map(str, playbooks),
+        ],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=tmp_path,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import os
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.run.conftest import REPO, Project
+from tests.run.conftest import REPO
 from tests.support.services import alertmanager, smtp_server
 from tests.support.slack_receiver import slack_receiver
 from tests.support.statuspage_server import statuspage_server
@@ -25,31 +24,39 @@ def silences(url: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("fails", [False, True], ids=["succeeded", "step-failed"])
-def test_a_run_silences_alerts_for_its_window_and_expires_the_silence(project, maintbook,
-                                                                       tmp_path, fails):
+def test_a_run_silences_alerts_for_its_window_and_expires_the_silence(
+    project, maintbook, tmp_path, fails
+):
     with alertmanager(tmp_path / "am") as url:
         (project.root / "maintbook.yml").write_text(
-            f"policy: {{blackouts: []}}\nalertmanager: {{url: \"{url}\"}}\n")
+            f'policy: {{blackouts: []}}\nalertmanager: {{url: "{url}"}}\n'
+        )
         steps = [{"name": "Check the silence is active", "command": f"test -d {project.marks}"}]
         if fails:
             steps.append({"name": "Fail on purpose", "command": "false"})
-        path = project.runbook(silence={"matchers": ['service="postgres"', 'env=~"prod|staging"']},
-                               steps=steps)
+        path = project.runbook(
+            silence={"matchers": ['service="postgres"', 'env=~"prod|staging"']}, steps=steps
+        )
         result = maintbook("run", str(path))
         assert result.exit_code == (1 if fails else 0), result.output
         (silence,) = silences(url)
         assert "maintbook:MNT-2026-0101" in silence["comment"]
         assert silence["status"]["state"] == "expired"
         assert {(m["name"], m["value"], m["isRegex"]) for m in silence["matchers"]} == {
-            ("service", "postgres", False), ("env", "prod|staging", True)}
+            ("service", "postgres", False),
+            ("env", "prod|staging", True),
+        }
 
 
 def test_notices_reach_smtp_slack_and_a_webhook_and_no_secret_is_left_behind(
-        project, maintbook, tmp_path, monkeypatch):
+    project, maintbook, tmp_path, monkeypatch
+):
     password, secret = "smtp-pass-5f1e9c", "hmac-secret-77ad21"
     (tmp_path / "smtp").mkdir()
-    with smtp_server(tmp_path / "smtp", "maint", password) as box, \
-            slack_receiver() as (slack_url, received):
+    with (
+        smtp_server(tmp_path / "smtp", "maint", password) as box,
+        slack_receiver() as (slack_url, received),
+    ):
         webhook = f"{slack_url}/services/T0001/B0001/slackwebhook9c0ffee"
         hook = f"{slack_url}/hook/audit-token-3b7e"
         monkeypatch.setenv("SLACK_WEBHOOK_URL", webhook)
@@ -80,8 +87,18 @@ channels:
     for file in (project.root / ".maintbook").rglob("*"):
         if file.is_file():
             data = file.read_bytes()
-            leaked += [(str(file), s) for s in (password, secret, webhook, hook, "slackwebhook9c0ffee",
-                                                "audit-token-3b7e") if s.encode() in data]
+            leaked += [
+                (str(file), s)
+                for s in (
+                    password,
+                    secret,
+                    webhook,
+                    hook,
+                    "slackwebhook9c0ffee",
+                    "audit-token-3b7e",
+                )
+                if s.encode() in data
+            ]
     assert leaked == []
     assert password not in result.output and secret not in result.output
 

@@ -26,8 +26,10 @@ def reservation(project: Project) -> list[str]:
 def test_success_moves_the_page_sends_notices_and_records_every_step(project, maintbook):
     path = project.runbook(
         precheck=[{"name": "The mark folder exists", "command": f"test -d {project.marks}"}],
-        steps=[{"name": "Touch the first mark", "command": f"touch {project.marks}/first"},
-               {"name": "Write the order", "command": project.mark("step")}],
+        steps=[
+            {"name": "Touch the first mark", "command": f"touch {project.marks}/first"},
+            {"name": "Write the order", "command": project.mark("step")},
+        ],
         verify=[{"name": "The first mark exists", "command": f"test -f {project.marks}/first"}],
     )
     result = maintbook("run", str(path))
@@ -47,21 +49,34 @@ def test_success_moves_the_page_sends_notices_and_records_every_step(project, ma
     ]
     assert reservation(project) == ["released"]
     folder = project.run_folder()
-    families = {f.name: f for f in text_string_to_metric_families((folder / "metrics.prom").read_text())}
-    assert set(families) >= {"maintbook_run_duration_seconds", "maintbook_run_success",
-                             "maintbook_run_last_timestamp_seconds"}
+    families = {
+        f.name: f for f in text_string_to_metric_families((folder / "metrics.prom").read_text())
+    }
+    assert set(families) >= {
+        "maintbook_run_duration_seconds",
+        "maintbook_run_success",
+        "maintbook_run_last_timestamp_seconds",
+    }
     (sample,) = families["maintbook_run_success"].samples
-    assert sample.value == 1 and sample.labels == {"runbook": "MNT-2026-0101", "type": "zero-downtime"}
+    assert sample.value == 1 and sample.labels == {
+        "runbook": "MNT-2026-0101",
+        "type": "zero-downtime",
+    }
     assert "## Issues encountered" in (folder / "report.md").read_text()
     assert (folder / "playbook.yml").is_file() and (folder / "artifacts").is_dir()
 
 
 def test_a_failed_step_runs_its_rollback_then_the_runbooks_and_still_closes(project, maintbook):
     path = project.runbook(
-        steps=[{"name": "Write the first mark", "command": project.mark("step1")},
-               {"name": "Fail on purpose", "command": "false",
-                "rollback": [{"name": "Undo the failed step", "command": project.mark("own")}]},
-               {"name": "Never reached", "command": project.mark("never")}],
+        steps=[
+            {"name": "Write the first mark", "command": project.mark("step1")},
+            {
+                "name": "Fail on purpose",
+                "command": "false",
+                "rollback": [{"name": "Undo the failed step", "command": project.mark("own")}],
+            },
+            {"name": "Never reached", "command": project.mark("never")},
+        ],
         rollback=[{"name": "Restore everything", "command": project.mark("runbook")}],
     )
     result = maintbook("run", str(path))
@@ -82,8 +97,10 @@ def test_a_failed_step_runs_its_rollback_then_the_runbooks_and_still_closes(proj
 def test_a_failed_rollback_exits_3_and_still_closes(project, maintbook):
     path = project.runbook(
         steps=[{"name": "Fail on purpose", "command": "false"}],
-        rollback=[{"name": "Rollback that fails", "command": "false"},
-                  {"name": "Never reached", "command": project.mark("never")}],
+        rollback=[
+            {"name": "Rollback that fails", "command": "false"},
+            {"name": "Never reached", "command": project.mark("never")},
+        ],
     )
     result = maintbook("run", str(path))
     assert result.exit_code == 3, result.output
@@ -107,7 +124,9 @@ def test_a_failed_precheck_runs_no_step_cancels_the_page_and_releases(project, m
     assert reservation(project) == ["released"]
     (record,) = project.records()
     assert [(s["phase"], s["result"]) for s in record["steps"]] == [
-        ("precheck", "failed"), ("steps", "skipped")]
+        ("precheck", "failed"),
+        ("steps", "skipped"),
+    ]
 
 
 def refused(project: Project, result) -> dict:
@@ -122,22 +141,27 @@ def refused(project: Project, result) -> dict:
 
 def test_refused_outside_the_window(project, maintbook):
     start = datetime.now(UTC) + timedelta(hours=3)
-    path = project.runbook(window={"start": iso(start), "duration": "1h"},
-                           steps=[{"name": "Must not run", "command": project.mark("x")}])
+    path = project.runbook(
+        window={"start": iso(start), "duration": "1h"},
+        steps=[{"name": "Must not run", "command": project.mark("x")}],
+    )
     record = refused(project, maintbook("run", str(path)))
     assert "outside the run window" in " ".join(record["refused_because"])
 
 
 def test_refused_without_the_required_approval(project, maintbook):
-    path = project.runbook(approvals=[],
-                           steps=[{"name": "Must not run", "command": project.mark("x")}])
+    path = project.runbook(
+        approvals=[], steps=[{"name": "Must not run", "command": project.mark("x")}]
+    )
     record = refused(project, maintbook("run", str(path)))
     assert "team-lead" in " ".join(record["refused_because"])
 
 
 def test_an_approval_by_the_owner_does_not_count(project, maintbook):
-    path = project.runbook(approvals=[{"role": "team-lead", "by": "sre-team"}],
-                           steps=[{"name": "Must not run", "command": project.mark("x")}])
+    path = project.runbook(
+        approvals=[{"role": "team-lead", "by": "sre-team"}],
+        steps=[{"name": "Must not run", "command": project.mark("x")}],
+    )
     record = refused(project, maintbook("run", str(path)))
     assert "owner" in " ".join(record["refused_because"])
 
@@ -147,8 +171,9 @@ def test_refused_while_another_live_run_holds_a_shared_system(project, maintbook
     from maintbook.policy import Reservation
 
     now = datetime.now(UTC)
-    held = Reservation("MNT-2026-0999", ("web",), ("db1",), now - timedelta(minutes=10),
-                       now + timedelta(hours=1))
+    held = Reservation(
+        "MNT-2026-0999", ("web",), ("db1",), now - timedelta(minutes=10), now + timedelta(hours=1)
+    )
     state.reserve(project.root / ".maintbook/state.db", held, "other-run", now, None, None)
     path = project.runbook(steps=[{"name": "Must not run", "command": project.mark("x")}])
     record = refused(project, maintbook("run", str(path)))
@@ -179,9 +204,11 @@ def test_running_twice_keeps_one_maintenance_and_one_notice_per_run(project, mai
 def test_a_templated_title_stays_literal_and_never_runs(project, maintbook, tmp_path):
     canary = tmp_path / "canary"
     title = f"Upgrade {{{{ lookup('pipe', 'touch {canary}') }}}} now"
-    path = project.runbook(title=title, description=title,
-                           steps=[{"name": f"Step {{{{ lookup('pipe', 'touch {canary}') }}}}",
-                                   "command": "true"}])
+    path = project.runbook(
+        title=title,
+        description=title,
+        steps=[{"name": f"Step {{{{ lookup('pipe', 'touch {canary}') }}}}", "command": "true"}],
+    )
     result = maintbook("run", str(path))
     assert result.exit_code == 0, result.output
     assert not canary.exists()

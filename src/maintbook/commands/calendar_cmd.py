@@ -18,10 +18,10 @@ import icalendar
 
 from maintbook.calendar import Period, blackouts_between, overlaps, window_periods
 from maintbook.commands.check import booked_runbooks
-from maintbook.project import require_config
 from maintbook.config import Config
 from maintbook.errors import UsageError
 from maintbook.model import Runbook
+from maintbook.project import require_config
 from maintbook.timeparse import format_utc, utc_now
 
 DEFAULT_SPAN = timedelta(days=30)
@@ -32,12 +32,18 @@ PRODID = "-//maintbook//maintenance calendar//EN"
 
 def _booking(runbook: Runbook) -> Period:
     line = runbook.lines.get("window", 1)
-    return Period(runbook.start, runbook.end, f"{runbook.id} {runbook.title}", "booking",
-                  f"{runbook.type} on {', '.join(runbook.systems)} ({runbook.file}:{line})")
+    return Period(
+        runbook.start,
+        runbook.end,
+        f"{runbook.id} {runbook.title}",
+        "booking",
+        f"{runbook.type} on {', '.join(runbook.systems)} ({runbook.file}:{line})",
+    )
 
 
-def calendar_entries(config: Config, runbooks: Sequence[Runbook], start: datetime,
-                     end: datetime) -> list[Period]:
+def calendar_entries(
+    config: Config, runbooks: Sequence[Runbook], start: datetime, end: datetime
+) -> list[Period]:
     """Bookings, blackouts and allowed windows overlapping [start, end), by start."""
     found = [_booking(rb) for rb in runbooks if overlaps(rb.start, rb.end, start, end)]
     found += blackouts_between(config.policy, start, end)
@@ -75,18 +81,31 @@ def to_ics(entries: Sequence[Period], stamp: datetime) -> bytes:
 
 
 def _text(entries: Sequence[Period]) -> str:
-    return "".join(f"{format_utc(p.start)}  {format_utc(p.end)}  {p.kind:<8}  {p.name}"
-                   + (f"  ({p.detail})" if p.detail else "") + "\n" for p in entries)
+    return "".join(
+        f"{format_utc(p.start)}  {format_utc(p.end)}  {p.kind:<8}  {p.name}"
+        + (f"  ({p.detail})" if p.detail else "")
+        + "\n"
+        for p in entries
+    )
 
 
 def _json(entries: Sequence[Period]) -> str:
-    rows = [{"start": format_utc(p.start), "end": format_utc(p.end), "kind": p.kind,
-             "name": p.name, "detail": p.detail} for p in entries]
+    rows = [
+        {
+            "start": format_utc(p.start),
+            "end": format_utc(p.end),
+            "kind": p.kind,
+            "name": p.name,
+            "detail": p.detail,
+        }
+        for p in entries
+    ]
     return json.dumps(rows, indent=2) + "\n"
 
 
-def _range(start: datetime | None, end: datetime | None,
-           now: datetime) -> tuple[datetime, datetime]:
+def _range(
+    start: datetime | None, end: datetime | None, now: datetime
+) -> tuple[datetime, datetime]:
     low = start or now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     high = end or low + DEFAULT_SPAN
     if high <= low:
@@ -96,8 +115,14 @@ def _range(start: datetime | None, end: datetime | None,
     return low, high
 
 
-def run_calendar(config_path: Path | None, start: datetime | None, end: datetime | None,
-                 ics_path: Path | None, fmt: str, now: datetime | None = None) -> int:
+def run_calendar(
+    config_path: Path | None,
+    start: datetime | None,
+    end: datetime | None,
+    ics_path: Path | None,
+    fmt: str,
+    now: datetime | None = None,
+) -> int:
     """Print the calendar of the range; with `ics_path`, also write it as ICS. Exit 0."""
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt}: allowed: {', '.join(FORMATS)}")

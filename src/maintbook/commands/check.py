@@ -19,13 +19,13 @@ from typing import Any
 
 from maintbook.calendar import CalendarEvent
 from maintbook.calendars_io import calendar_events
-from maintbook.project import Loaded, load_runbooks, require_config
 from maintbook.config import Config
 from maintbook.diagnostics import REPORTERS, Diagnostic, has_errors, report, sort_diagnostics
 from maintbook.errors import UsageError
 from maintbook.loader import Document
 from maintbook.model import Runbook
 from maintbook.policy import HostsOf, policy_diagnostics
+from maintbook.project import Loaded, load_runbooks, require_config
 from maintbook.timeparse import utc_now
 
 EVENT_MARGIN = timedelta(days=1)
@@ -39,16 +39,20 @@ def booked_runbooks(config: Config, exclude: Sequence[Path] = ()) -> list[Runboo
     if folder.resolve().is_relative_to(Path.cwd().resolve()):  # shorter names in messages
         folder = folder.resolve().relative_to(Path.cwd().resolve())
     skip = {path.resolve() for path in exclude}
-    return [item.runbook for item in load_runbooks([folder], config)
-            if item.runbook is not None and item.path.resolve() not in skip]
+    return [
+        item.runbook
+        for item in load_runbooks([folder], config)
+        if item.runbook is not None and item.path.resolve() not in skip
+    ]
 
 
 def events_between(config: Config, start: datetime, end: datetime) -> list[CalendarEvent]:
     """Events of the configured external calendars overlapping [start, end)."""
     if not config.calendars:
         return []
-    return calendar_events(config.calendars, start - EVENT_MARGIN, end + EVENT_MARGIN,
-                           root=config.root)
+    return calendar_events(
+        config.calendars, start - EVENT_MARGIN, end + EVENT_MARGIN, root=config.root
+    )
 
 
 def _ansible_inventory() -> str:
@@ -62,8 +66,13 @@ def _ansible_inventory() -> str:
 def read_inventory(inventory: Path) -> dict[str, Any]:
     """`ansible-inventory -i INVENTORY --list` as data."""
     try:
-        done = subprocess.run([_ansible_inventory(), "-i", str(inventory), "--list"],
-                              capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            [_ansible_inventory(), "-i", str(inventory), "--list"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise UsageError(f"{inventory}: ansible-inventory failed: {exc}") from exc
     if done.returncode != 0:
@@ -94,8 +103,9 @@ def group_members(data: dict[str, Any]) -> dict[str, frozenset[str]]:
     for group in data:
         if group != "_meta":
             hosts(group, frozenset({group}))
-    every = set(data.get("_meta", {}).get("hostvars", {})) | {h for m in members.values()
-                                                             for h in m}
+    every = set(data.get("_meta", {}).get("hostvars", {})) | {
+        h for m in members.values() for h in m
+    }
     members["all"] = frozenset(every)
     return members
 
@@ -139,12 +149,16 @@ def _span(runbooks: Sequence[Runbook]) -> tuple[datetime, datetime]:
 
 
 def _pairs(loaded: Sequence[Loaded]) -> list[tuple[Document, Runbook]]:
-    return [(item.document, item.runbook) for item in loaded
-            if item.document is not None and item.runbook is not None]
+    return [
+        (item.document, item.runbook)
+        for item in loaded
+        if item.document is not None and item.runbook is not None
+    ]
 
 
-def policy_problems(loaded: Sequence[Loaded], config: Config, now: datetime | None,
-                    inventory: Path | None) -> list[Diagnostic]:
+def policy_problems(
+    loaded: Sequence[Loaded], config: Config, now: datetime | None, inventory: Path | None
+) -> list[Diagnostic]:
     """Policy and calendar conflicts of every runbook that loaded cleanly."""
     pairs = _pairs(loaded)
     if not pairs:
@@ -153,14 +167,20 @@ def policy_problems(loaded: Sequence[Loaded], config: Config, now: datetime | No
     start, end = _span([rb for _, rb in pairs])
     events = events_between(config, start, end)
     try:
-        return policy_diagnostics(pairs, config.policy, now or utc_now(), events,
-                                  hosts_resolver(inventory), others=others)
+        return policy_diagnostics(
+            pairs, config.policy, now or utc_now(), events, hosts_resolver(inventory), others=others
+        )
     except ValueError as exc:
         raise UsageError(f"policy: {exc}") from exc
 
 
-def run_check(paths: Sequence[Path], config_path: Path | None, now: datetime | None,
-              fmt: str, inventory: Path | None = None) -> int:
+def run_check(
+    paths: Sequence[Path],
+    config_path: Path | None,
+    now: datetime | None,
+    fmt: str,
+    inventory: Path | None = None,
+) -> int:
     """Print every policy and calendar conflict; 0 clean, 1 errors (usage/config: exit 2).
 
     Files that do not load or pass the schema report those diagnostics instead.
@@ -169,8 +189,9 @@ def run_check(paths: Sequence[Path], config_path: Path | None, now: datetime | N
         raise UsageError(f"--format {fmt}: allowed: {', '.join(REPORTERS)}")
     config = require_config(config_path, fmt)
     loaded = load_runbooks(paths, config)
-    diagnostics: list[Diagnostic] = [d for item in loaded if item.runbook is None
-                                     for d in item.diagnostics]
+    diagnostics: list[Diagnostic] = [
+        d for item in loaded if item.runbook is None for d in item.diagnostics
+    ]
     diagnostics += policy_problems(loaded, config, now, inventory)
     output = report(sort_diagnostics(diagnostics), fmt)
     if output:

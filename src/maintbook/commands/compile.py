@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from maintbook.project import Loaded, load_runbooks, require_config
 from maintbook.compiler import Target, compile_runbook, playbook_header
 from maintbook.config import Config
 from maintbook.diagnostics import has_errors, report, sort_diagnostics
 from maintbook.emit import emit
 from maintbook.model import Runbook
+from maintbook.project import Loaded, load_runbooks, require_config
 
 DEFAULT_BUILD = ".maintbook/build"
 
@@ -39,8 +39,9 @@ def output_path(item: Loaded, out_dir: Path) -> Path:
     return out_dir / f"{item.path.stem}.yml"
 
 
-def run_compile(paths: Sequence[Path], config_path: Path | None, out_dir: Path | None,
-                fmt: str) -> int:
+def run_compile(
+    paths: Sequence[Path], config_path: Path | None, out_dir: Path | None, fmt: str
+) -> int:
     """Validate every runbook; only when all are clean, write their playbooks."""
     config = require_config(config_path, fmt)
     loaded = load_runbooks(paths, config)

@@ -63,14 +63,18 @@ def _steps(title: str, steps: tuple[Step, ...]) -> list[str]:
 def render_markdown(rb: Runbook) -> str:
     approvals = ", ".join(f"{a.role} ({a.by})" for a in rb.approvals) or "none"
     lines = [
-        f"# {rb.id}: {_text(rb.title)}", "",
-        "| | |", "|---|---|",
+        f"# {rb.id}: {_text(rb.title)}",
+        "",
+        "| | |",
+        "|---|---|",
         f"| Type | {rb.type} (risk {rb.risk}) |",
-        f"| Window | {format_utc(rb.start)} to {format_utc(rb.end)} ({format_duration(rb.duration)}) |",
+        f"| Window | {format_utc(rb.start)} to {format_utc(rb.end)} "
+        f"({format_duration(rb.duration)}) |",
         f"| Owner | {_text(rb.owner)} |",
         f"| Systems | {', '.join(rb.systems)} |",
         f"| Targets | `{_text(rb.targets.hosts)}`"
-        + (f", serial {rb.targets.serial}" if rb.targets.serial is not None else "") + " |",
+        + (f", serial {rb.targets.serial}" if rb.targets.serial is not None else "")
+        + " |",
         f"| Approvals | {_text(approvals)} |",
         f"| Notices | {', '.join(rb.notify) or 'none'} |",
         f"| Status page | {', '.join(rb.components)} |",

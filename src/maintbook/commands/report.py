@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from maintbook import records, state
-from maintbook.project import require_config
 from maintbook.errors import UsageError
+from maintbook.project import require_config
 
 
 def find_record(run_id: str, root: Path, db: Path) -> Path:
@@ -21,7 +21,9 @@ def find_record(run_id: str, root: Path, db: Path) -> Path:
     candidate = root / ".maintbook" / "runs" / runbook / stamp / "record.json"
     if runbook and candidate.is_file():
         return candidate
-    raise UsageError(f"no recorded run {run_id!r} (run ids look like MNT-2026-0042-20261206T020000Z)")
+    raise UsageError(
+        f"no recorded run {run_id!r} (run ids look like MNT-2026-0042-20261206T020000Z)"
+    )
 
 
 def run_report(run_id: str, config_path: Path | None, fmt: str) -> int:

@@ -13,12 +13,12 @@ import click
 
 from maintbook import records, state
 from maintbook.commands.compile import playbook_text, write_atomically
-from maintbook.project import load_runbook, require_config
 from maintbook.config import Config
 from maintbook.diagnostics import report, sort_diagnostics
 from maintbook.errors import UsageError
 from maintbook.model import Runbook
 from maintbook.progress import JsonLines, LiveView, ProgressSink
+from maintbook.project import load_runbook, require_config
 from maintbook.resources import shipped
 from maintbook.runner import RunRequest, library_and_roles, run_playbook
 from maintbook.secrets import env_names
@@ -65,8 +65,10 @@ def _load(options: RunOptions) -> tuple[Runbook, Config]:
     if loaded is None:
         raise UsageError(f"{options.runbook}: no such runbook file")
     if loaded.runbook is None:
-        raise UsageError("the runbook is not valid:\n" + report(
-            sort_diagnostics(loaded.diagnostics), "text").rstrip("\n"))
+        raise UsageError(
+            "the runbook is not valid:\n"
+            + report(sort_diagnostics(loaded.diagnostics), "text").rstrip("\n")
+        )
     return loaded.runbook, config
 
 
@@ -80,7 +82,9 @@ def _inventory(options: RunOptions, config: Config) -> Path:
 def run_runbook(options: RunOptions) -> int:
     """Run one runbook end to end; the exit code of SPEC §8."""
     if options.force_window and not options.force_reason:
-        raise UsageError("--force-window needs --reason TEXT: the record keeps who forced it and why")
+        raise UsageError(
+            "--force-window needs --reason TEXT: the record keeps who forced it and why"
+        )
     runbook, config = _load(options)
     inventory = _inventory(options, config)
     extra = parse_extra(options.extra)
@@ -92,16 +96,30 @@ def run_runbook(options: RunOptions) -> int:
     write_atomically(playbook, playbook_text(runbook, options.runbook, config))
     libraries, roles = library_and_roles(config.root, shipped("library"), shipped("roles"))
     who = operator()
-    forced = ({"by": who, "reason": options.force_reason}
-              if options.force_window and options.force_reason else None)
-    extravars: dict[str, object] = {**extra, "maintbook_run_id": run_id,
-                                    "maintbook_root": str(config.root), "maintbook_operator": who}
+    forced = (
+        {"by": who, "reason": options.force_reason}
+        if options.force_window and options.force_reason
+        else None
+    )
+    extravars: dict[str, object] = {
+        **extra,
+        "maintbook_run_id": run_id,
+        "maintbook_root": str(config.root),
+        "maintbook_operator": who,
+    }
     if forced:
         extravars["maintbook_force_reason"] = options.force_reason
-    request = RunRequest(playbook=playbook, inventory=inventory, artifact_dir=folder / "artifacts",
-                         library_paths=libraries, role_paths=roles, extravars=extravars,
-                         secret_names=tuple(sorted(set(env_names(config.raw)))),
-                         check=options.check, limit=options.limit)
+    request = RunRequest(
+        playbook=playbook,
+        inventory=inventory,
+        artifact_dir=folder / "artifacts",
+        library_paths=libraries,
+        role_paths=roles,
+        extravars=extravars,
+        secret_names=tuple(sorted(set(env_names(config.raw)))),
+        check=options.check,
+        limit=options.limit,
+    )
     sink: ProgressSink = JsonLines(runbook) if options.fmt == "json" else LiveView(runbook)
     try:
         result = run_playbook(request, sink.on_event)
@@ -131,9 +149,12 @@ def _summary(record: dict[str, Any], folder: Path, config: Config) -> None:
     click.echo(f"  record:      {folder / 'record.json'}")
     click.echo(f"  report:      {folder / 'report.md'}")
     if config.statuspage.get("provider", "file") == "file":
-        click.echo(f"  status page: {config.path(config.statuspage.get('path', '.maintbook/status'))}"
-                   "/index.html")
+        click.echo(
+            f"  status page: {config.path(config.statuspage.get('path', '.maintbook/status'))}"
+            "/index.html"
+        )
     for name, channel in config.channels.items():
         if channel.get("type") == "outbox":
-            click.echo(f"  outbox:      {config.path(channel.get('path', '.maintbook/outbox'))}"
-                       f" ({name})")
+            click.echo(
+                f"  outbox:      {config.path(channel.get('path', '.maintbook/outbox'))} ({name})"
+            )

@@ -40,9 +40,17 @@ def channel_config(config: Config, name: str) -> dict[str, Any]:
 
 
 def scheduled(runbooks: Sequence[Runbook], config: Config, now: datetime) -> list[TickRunbook]:
-    return [TickRunbook(runbook_facts(rb), rb.start, rb.end,
-                        list(config.policy.notices.get(rb.type, ())), list(rb.notify))
-            for rb in runbooks if rb.notify and rb.end + GRACE > now]
+    return [
+        TickRunbook(
+            runbook_facts(rb),
+            rb.start,
+            rb.end,
+            list(config.policy.notices.get(rb.type, ())),
+            list(rb.notify),
+        )
+        for rb in runbooks
+        if rb.notify and rb.end + GRACE > now
+    ]
 
 
 def _literal(value: Any) -> Any:
@@ -56,13 +64,22 @@ def _literal(value: Any) -> Any:
 
 
 def notices_playbook(calls: Sequence[dict[str, Any]]) -> str:
-    tasks = [{"name": f"Send {c['notice']} of {c['runbook']['id']} to {c['channel']}",
-              "maintenance_notify": _literal(c), "ignore_errors": True,
-              "register": f"maintbook_notice_{i}"} for i, c in enumerate(calls)]
-    play = {"name": "Send the due maintenance notices", "hosts": "localhost",
-            "gather_facts": False,
-            "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
-            "tasks": tasks}
+    tasks = [
+        {
+            "name": f"Send {c['notice']} of {c['runbook']['id']} to {c['channel']}",
+            "maintenance_notify": _literal(c),
+            "ignore_errors": True,
+            "register": f"maintbook_notice_{i}",
+        }
+        for i, c in enumerate(calls)
+    ]
+    play = {
+        "name": "Send the due maintenance notices",
+        "hosts": "localhost",
+        "gather_facts": False,
+        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+        "tasks": tasks,
+    }
     return emit([play], "Written by maintbook tick.")
 
 
@@ -73,15 +90,23 @@ def send_all(calls: Sequence[dict[str, Any]], config: Config) -> None:
         playbook.write_text(notices_playbook(calls), encoding="utf-8")
         inventory = Path(folder) / "inventory.yml"
         inventory.write_text("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n")
-        run_playbook(RunRequest(playbook=playbook, inventory=inventory,
-                                artifact_dir=Path(folder) / "artifacts", library_paths=libraries,
-                                role_paths=roles, extravars={},
-                                secret_names=tuple(sorted(set(env_names(config.raw))))),
-                     lambda event: None)
+        run_playbook(
+            RunRequest(
+                playbook=playbook,
+                inventory=inventory,
+                artifact_dir=Path(folder) / "artifacts",
+                library_paths=libraries,
+                role_paths=roles,
+                extravars={},
+                secret_names=tuple(sorted(set(env_names(config.raw)))),
+            ),
+            lambda event: None,
+        )
 
 
-def run_tick(paths: Sequence[Path], config_path: Path | None, now: datetime | None,
-             fmt: str) -> int:
+def run_tick(
+    paths: Sequence[Path], config_path: Path | None, now: datetime | None, fmt: str
+) -> int:
     config = require_config(config_path, fmt)
     moment = now or utc_now()
     folders = list(paths) or [config.root / "runbooks"]
@@ -92,16 +117,25 @@ def run_tick(paths: Sequence[Path], config_path: Path | None, now: datetime | No
         calls.append(args)
         return True
 
-    tick(scheduled(runbooks, config, moment),
-         {name: channel_config(config, name) for name in config.channels},
-         config.state, moment, collect)
+    tick(
+        scheduled(runbooks, config, moment),
+        {name: channel_config(config, name) for name in config.channels},
+        config.state,
+        moment,
+        collect,
+    )
     if calls:
         send_all(calls, config)
-    sent = {(call["runbook"]["id"], row["notice"], row["channel"], row["status"]) for call in calls
-            for row in state.sent_notices(config.state, call["run_id"], call["runbook"]["id"])
-            if row["channel"] == call["channel"]}
+    sent = {
+        (call["runbook"]["id"], row["notice"], row["channel"], row["status"])
+        for call in calls
+        for row in state.sent_notices(config.state, call["run_id"], call["runbook"]["id"])
+        if row["channel"] == call["channel"]
+    }
     for call in calls:
         ok = (call["runbook"]["id"], call["notice"], call["channel"], "sent") in sent
-        click.echo(f"{call['runbook']['id']} {call['notice']} -> {call['channel']}: "
-                   f"{'sent' if ok else 'failed'}")
+        click.echo(
+            f"{call['runbook']['id']} {call['notice']} -> {call['channel']}: "
+            f"{'sent' if ok else 'failed'}"
+        )
     return 0

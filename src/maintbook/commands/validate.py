@@ -13,8 +13,13 @@ from maintbook.diagnostics import has_errors, report, sort_diagnostics
 from maintbook.project import load_runbooks, require_config
 
 
-def run_validate(paths: Sequence[Path], config_path: Path | None, now: datetime | None,
-                 fmt: str, inventory: Path | None = None) -> int:
+def run_validate(
+    paths: Sequence[Path],
+    config_path: Path | None,
+    now: datetime | None,
+    fmt: str,
+    inventory: Path | None = None,
+) -> int:
     """Print every diagnostic of every runbook; 0 when there is no error, else 1."""
     config = require_config(config_path, fmt)
     loaded = load_runbooks(paths, config)
