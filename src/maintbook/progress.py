@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from maintbook.model import Runbook
-from maintbook.records import RESULT_EVENTS, Event, _result, step_of
+from maintbook.records import RESULT_EVENTS, Event, result_of, step_of
 
 
 def planned_steps(runbook: Runbook) -> list[tuple[str, str]]:
@@ -78,7 +78,7 @@ class JsonLines(ProgressSink):
                     "task": task,
                     "host": data.get("host"),
                     "phase": found[0] if found else None,
-                    "result": _result(event),
+                    "result": result_of(event),
                 }
             )
 
@@ -116,7 +116,7 @@ class LiveView(ProgressSink):
             elif not found:
                 self.progress.update(self.bar, description=task)
         elif kind in RESULT_EVENTS and found:
-            result = _result(event)
+            result = result_of(event)
             mark = {"failed": "[red]✗", "skipped": "[dim]-"}.get(result, "[green]✓")
             self.console.print(
                 f"{mark}[/] {found[0]:<8} {escape(found[1])} "

@@ -34,7 +34,7 @@ def step_of(task_name: str) -> tuple[str, str] | None:
     return None
 
 
-def _result(event: Event) -> str:
+def result_of(event: Event) -> str:
     data = event.get("event_data", {})
     kind = event.get("event")
     if kind == "runner_on_skipped":
@@ -67,7 +67,7 @@ def step_entries(events: list[Event]) -> list[dict[str, Any]]:
                 "host": data.get("host"),
                 "started_at": _stamp(data.get("start")),
                 "ended_at": _stamp(data.get("end")),
-                "result": _result(event),
+                "result": result_of(event),
             }
         )
     return entries

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
@@ -217,3 +218,41 @@ def test_a_templated_title_stays_literal_and_never_runs(project, maintbook, tmp_
     assert all(title in n["subject"] + n["body"] for n in project.outbox())
     (record,) = project.records()
     assert record["steps"][0]["name"] == f"Step {{{{ lookup('pipe', 'touch {canary}') }}}}"
+
+
+def test_forced_run_with_extra_vars_reports_json_events_and_records_who(project, maintbook):
+    start = datetime.now(UTC) + timedelta(days=2)
+    path = project.runbook(
+        window={"start": iso(start), "duration": "1h"},
+        steps=[
+            {"name": "Use an extra variable", "command": "touch {{ marker }}"},
+            {"name": "Write the order", "command": project.mark("step")},
+        ],
+    )
+    marker = project.marks / "from-extra-vars"
+    result = maintbook(
+        "run",
+        str(path),
+        "--force-window",
+        "--reason",
+        "hotfix for INC-7",
+        "-e",
+        f"marker={marker}",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    assert marker.exists()
+    events = [json.loads(line) for line in result.output.splitlines()]
+    starts = [e for e in events if e["event"] == "task_start" and e["phase"] == "steps"]
+    assert [(e["k"], e["n"], e["percent"]) for e in starts] == [(1, 2, 50.0), (2, 2, 100.0)]
+    assert events[-1] == {"event": "run_end", "outcome": "succeeded"}
+    (record,) = project.records()
+    assert record["forced"]["reason"] == "hotfix for INC-7"
+    assert record["forced"]["by"]
+
+
+def test_force_window_needs_a_reason(project, maintbook):
+    result = maintbook("run", str(project.runbook()), "--force-window")
+    assert result.exit_code == 2
+    assert "--force-window needs --reason" in result.output

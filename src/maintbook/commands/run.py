@@ -92,6 +92,9 @@ def run_runbook(options: RunOptions) -> int:
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     run_id = f"{runbook.id}-{stamp}"
     folder = config.root / ".maintbook" / "runs" / runbook.id / stamp
+    if folder.exists():  # a second run within the same second
+        stamp = started.strftime("%Y%m%dT%H%M%S%fZ")
+        run_id, folder = f"{runbook.id}-{stamp}", folder.with_name(stamp)
     playbook = folder / "playbook.yml"
     write_atomically(playbook, playbook_text(runbook, options.runbook, config))
     libraries, roles = library_and_roles(config.root, shipped("library"), shipped("roles"))
