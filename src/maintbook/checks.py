@@ -241,6 +241,10 @@ def _builtin_module_exists(name: str) -> bool | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     base = Path(next(iter(spec.submodule_search_locations)))
+    if not (base / "modules").is_dir():
+        # Not a full ansible-core install: inside a running module, `ansible` is the
+        # trimmed copy AnsiballZ ships, so this place cannot tell.
+        return None
     return (base / "modules" / f"{name}.py").exists() or (
         base / "plugins" / "action" / f"{name}.py"
     ).exists()
