@@ -46,9 +46,9 @@ class ProgressSink:
 class JsonLines(ProgressSink):
     """One JSON object a line: task starts, results and the end of the run."""
 
-    def __init__(self, runbook: Runbook, out: TextIO = sys.stdout) -> None:
+    def __init__(self, runbook: Runbook, out: TextIO | None = None) -> None:
         super().__init__(runbook)
-        self.out = out
+        self.out = out or sys.stdout  # looked up now: click's runner may have replaced it
 
     def emit(self, payload: dict[str, Any]) -> None:
         self.out.write(json.dumps(payload) + "\n")
