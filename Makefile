@@ -36,7 +36,7 @@ run: venv
 lint: venv
 	$(BIN)/ruff check src tests library bench
 	$(BIN)/mypy
-	$(BIN)/ansible-lint --profile production roles/
+	$(BIN)/ansible-lint --offline --profile production roles/
 
 dogfood: venv
 	$(BIN)/maintbook validate runbooks/ --now $(DOGFOOD_NOW)

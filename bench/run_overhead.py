@@ -48,7 +48,8 @@ def write_project(root: Path) -> tuple[Path, Path]:
         for i in range(STEPS)
     )
     playbook = root / "plain.yml"
-    playbook.write_text(f"- name: Plain\n  hosts: localhost\n  gather_facts: false\n  tasks:\n{tasks}")
+    header = "- name: Plain\n  hosts: localhost\n  gather_facts: false\n  tasks:\n"
+    playbook.write_text(header + tasks)
     return runbook, playbook
 
 

@@ -1,4 +1,4 @@
-"""The service_health role fails with a message naming the check, the expectation and the measurement."""
+"""service_health fails with a message naming the check, what was expected and what was measured."""
 
 from __future__ import annotations
 
@@ -153,7 +153,8 @@ def test_compare_fails_when_latency_regresses_beyond_the_factor(
     )
     assert message is not None
     assert re.fullmatch(
-        rf"{re.escape(base_url)}/slow took \d+ ms, baseline 10 ms allows at most 25 ms \(x2 \+ 5 ms\)",
+        rf"{re.escape(base_url)}/slow took \d+ ms, "
+        r"baseline 10 ms allows at most 25 ms \(x2 \+ 5 ms\)",
         message,
     ), message
 

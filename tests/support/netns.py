@@ -67,7 +67,9 @@ class SSHHost:
             "ansible_port": self.port,
             "ansible_user": self.user,
             "ansible_ssh_private_key_file": self.key,
-            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+            "ansible_ssh_common_args": (
+                "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+            ),
             "ansible_python_interpreter": "/usr/bin/python3",
         }
 

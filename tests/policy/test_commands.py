@@ -1,0 +1,159 @@
+"""check, schedule and calendar as typed functions: exit codes and exact output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import icalendar
+import pytest
+import recurring_ical_events
+from policy_support import runbook_text, utc, write_repo
+
+from maintbook.commands.calendar_cmd import run_calendar
+from maintbook.commands.check import pattern_resolver, run_check
+from maintbook.commands.schedule import run_schedule
+from maintbook.errors import UsageError
+
+NOW = utc(2026, 10, 1)
+Capture = pytest.CaptureFixture[str]
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(write_repo(tmp_path))
+    return tmp_path
+
+
+def test_check_clean(repo: Path, capsys: Capture) -> None:
+    assert run_check([Path("mine.yml")], None, NOW, "text", None) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_check_reports_overlap_with_the_runbooks_folder(repo: Path, capsys: Capture) -> None:
+    (repo / "mine.yml").write_text(runbook_text("MNT-2026-0042", "2026-12-06T03:00:00Z"))
+    assert run_check([Path("mine.yml")], None, NOW, "text", None) == 1
+    assert capsys.readouterr().out == (
+        "mine.yml:8:10: error overlap overlap with MNT-2026-0040 (runbooks/db.yml:7) on "
+        "system database and host db_primary\n"
+        "      start: 2026-12-06T03:00:00Z\n"
+        "             ^\n")
+
+
+def test_check_a_folder_compares_its_runbooks_once(repo: Path, capsys: Capture) -> None:
+    assert run_check([Path("runbooks")], None, NOW, "json", None) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_check_now_changes_the_notice_verdict(repo: Path, capsys: Capture) -> None:
+    assert run_check([Path("mine.yml")], None, utc(2026, 11, 5), "github", None) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("::error file=mine.yml,line=8,col=10,title=notice::type "
+                          "planned-outage needs 7d notice")
+
+
+def test_check_invalid_runbook_reports_its_diagnostics(repo: Path, capsys: Capture) -> None:
+    (repo / "bad.yml").write_text("runbook: 1\nid: nope\n")
+    assert run_check([Path("bad.yml")], None, NOW, "json", None) == 1
+    assert all(d["file"] == "bad.yml" for d in json.loads(capsys.readouterr().out))
+
+
+def test_check_usage_and_config_errors(repo: Path) -> None:
+    with pytest.raises(UsageError, match="no such file"):
+        run_check([Path("missing.yml")], None, NOW, "text", None)
+    (repo / "broken.yml").write_text("policy: [1\n")
+    with pytest.raises(UsageError):
+        run_check([Path("mine.yml")], Path("broken.yml"), NOW, "text", None)
+    with pytest.raises(UsageError, match="--format xml"):
+        run_check([Path("mine.yml")], None, NOW, "xml", None)
+
+
+def test_check_with_an_inventory(repo: Path, capsys: Capture) -> None:
+    (repo / "inventory.yml").write_text(
+        "all:\n  children:\n    databases:\n      hosts: {db1: {}, db2: {}}\n"
+        "    db_primary:\n      hosts: {db1: {}}\n    web:\n      hosts: {web1: {}}\n")
+    (repo / "mine.yml").write_text(runbook_text("MNT-2026-0042", "2026-12-06T03:00:00Z",
+                                                systems="cache", hosts="databases:!db2"))
+    assert run_check([Path("mine.yml")], None, NOW, "text", Path("inventory.yml")) == 1
+    assert "on host db1\n" in capsys.readouterr().out
+    (repo / "mine.yml").write_text(runbook_text("MNT-2026-0042", "2026-12-06T03:00:00Z",
+                                                systems="cache", hosts="databases:!db1"))
+    assert run_check([Path("mine.yml")], None, NOW, "text", Path("inventory.yml")) == 0
+
+
+def test_pattern_resolver() -> None:
+    members = {"all": frozenset({"db1", "db2", "web1"}), "databases": frozenset({"db1", "db2"}),
+               "web": frozenset({"web1"})}
+    resolve = pattern_resolver(members)
+    assert resolve("databases:&db*") == {"db1", "db2"}
+    assert resolve("all:!web") == {"db1", "db2"}
+    assert resolve("web,db2") == {"web1", "db2"}
+    assert resolve("unknown") == {"unknown"}
+
+
+def test_schedule_json(repo: Path, capsys: Capture) -> None:
+    code = run_schedule(Path("mine.yml"), None, utc(2026, 11, 29), 3, NOW, "json")
+    assert code == 0
+    assert json.loads(capsys.readouterr().out) == [
+        # 11-29 thanksgiving week; 12-06 02:00-04:00 booked by MNT-2026-0040 (database)
+        {"start": "2026-12-06T04:00:00Z", "end": "2026-12-06T05:00:00Z",
+         "window": "primary+extended"},
+        {"start": "2026-12-13T02:00:00Z", "end": "2026-12-13T03:00:00Z", "window": "primary"},
+        # 12-20 and 12-27: year-end freeze
+        {"start": "2027-01-03T02:00:00Z", "end": "2027-01-03T03:00:00Z",
+         "window": "primary+extended"},
+    ]
+
+
+def test_schedule_text_respects_notice(repo: Path, capsys: Capture) -> None:
+    assert run_schedule(Path("mine.yml"), None, None, 1, utc(2026, 11, 3), "text") == 0
+    assert capsys.readouterr().out == (
+        "2026-11-15T02:00:00Z  2026-11-15T03:00:00Z  primary\n")  # 11-08 is < 7 days away
+
+
+def test_schedule_none_found(repo: Path, capsys: Capture) -> None:
+    (repo / "mine.yml").write_text(runbook_text("MNT-2026-0042", "2026-11-08T02:00:00Z", "3h"))
+    assert run_schedule(Path("mine.yml"), None, None, 5, NOW, "json") == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == []
+    assert captured.err == ("mine.yml: no slot: window.duration 3h exceeds the 2h maximum "
+                            "of type planned-outage\n")
+
+
+def test_calendar_text_and_json(repo: Path, capsys: Capture) -> None:
+    code = run_calendar(None, utc(2026, 12, 5), utc(2026, 12, 7), None, "json", NOW)
+    assert code == 0
+    rows = [(r["start"], r["kind"], r["name"]) for r in json.loads(capsys.readouterr().out)]
+    assert rows == [("2026-12-06T02:00:00Z", "booking", "MNT-2026-0040 Vacuum"),
+                    ("2026-12-06T02:00:00Z", "window", "primary"),   # ends 06:00
+                    ("2026-12-06T02:00:00Z", "window", "extended")]  # ends 08:00
+    run_calendar(None, utc(2026, 12, 14), utc(2026, 12, 15, 1), None, "text", NOW)
+    assert capsys.readouterr().out == ("2026-12-15T00:00:00Z  2027-01-03T00:00:00Z  blackout  "
+                                       "year-end freeze  (12-15 to 01-02)\n")
+
+
+def test_calendar_ics_round_trip(repo: Path, capsys: Capture) -> None:
+    ics = repo / "out.ics"
+    assert run_calendar(None, utc(2026, 11, 20), utc(2027, 1, 10), ics, "text", NOW) == 0
+    listed = capsys.readouterr().out.splitlines()
+    calendar = icalendar.Calendar.from_ical(ics.read_bytes())
+    assert calendar["VERSION"] == "2.0"
+    assert calendar["PRODID"] == "-//maintbook//maintenance calendar//EN"
+    events = recurring_ical_events.of(calendar).between(utc(2026, 11, 1), utc(2027, 2, 1))
+    assert len(events) == len(listed)
+    for event in events:
+        assert event["UID"].endswith("@maintbook") and "DTSTAMP" in event
+    summaries = {str(e["SUMMARY"]) for e in events}
+    assert {"Maintenance: MNT-2026-0040 Vacuum", "Blackout: thanksgiving week",
+            "Blackout: year-end freeze", "Blackout: quarter end", "Window: primary",
+            "Window: secondary", "Window: extended"} == summaries
+    booked = [e for e in events if str(e["SUMMARY"]).startswith("Maintenance")]
+    assert [(e["DTSTART"].dt, e["DTEND"].dt) for e in booked] == [
+        (utc(2026, 12, 6, 2), utc(2026, 12, 6, 4))]
+    uids = [str(e["UID"]) for e in events]
+    assert len(set(uids)) == len(uids)
+
+
+def test_calendar_bad_range(repo: Path) -> None:
+    with pytest.raises(UsageError, match="must be later"):
+        run_calendar(None, utc(2026, 12, 5), utc(2026, 12, 5), None, "text", NOW)
