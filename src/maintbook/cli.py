@@ -86,12 +86,22 @@ inventory_option = click.option(
 )
 
 
-@main.command()
-@click.argument("paths", nargs=-1, required=True, type=PATHS)
-@config_option
-@now_option
-@inventory_option
-@format_option("text", "json", "github")
+def checking_command(fn: Callable[..., None]) -> Callable[..., None]:
+    """The arguments validate and check share."""
+    for option in reversed(
+        (
+            click.argument("paths", nargs=-1, required=True, type=PATHS),
+            config_option,
+            now_option,
+            inventory_option,
+            format_option("text", "json", "github"),
+        )
+    ):
+        fn = option(fn)
+    return main.command()(fn)
+
+
+@checking_command
 def validate(
     paths: tuple[Path, ...],
     config_path: Path | None,
@@ -105,12 +115,7 @@ def validate(
     guarded(lambda: run_validate(paths, config_path, now, fmt, inventory))
 
 
-@main.command()
-@click.argument("paths", nargs=-1, required=True, type=PATHS)
-@config_option
-@now_option
-@inventory_option
-@format_option("text", "json", "github")
+@checking_command
 def check(
     paths: tuple[Path, ...],
     config_path: Path | None,

@@ -37,6 +37,21 @@ class ProgressSink:
             return 0
 
     def on_event(self, event: Event) -> None:
+        """Dispatch a runner event to task_started / task_finished."""
+        data = event.get("event_data", {})
+        task = str(data.get("task", ""))
+        kind = event.get("event")
+        if kind == "playbook_on_task_start":
+            self.task_started(task, step_of(task))
+        elif kind in RESULT_EVENTS:
+            self.task_finished(task, step_of(task), str(data.get("host")), result_of(event))
+
+    def task_started(self, task: str, step: tuple[str, str] | None) -> None:
+        raise NotImplementedError
+
+    def task_finished(
+        self, task: str, step: tuple[str, str] | None, host: str, result: str
+    ) -> None:
         raise NotImplementedError
 
     def close(self, outcome: str) -> None:
@@ -54,33 +69,31 @@ class JsonLines(ProgressSink):
         self.out.write(json.dumps(payload) + "\n")
         self.out.flush()
 
-    def on_event(self, event: Event) -> None:
-        data = event.get("event_data", {})
-        task = str(data.get("task", ""))
-        found = step_of(task)
-        kind = event.get("event")
-        if kind == "playbook_on_task_start":
-            k = self.position(*found) if found else 0
-            self.emit(
-                {
-                    "event": "task_start",
-                    "task": task,
-                    "phase": found[0] if found else None,
-                    "k": k,
-                    "n": self.total,
-                    "percent": round(100 * k / self.total, 1),
-                }
-            )
-        elif kind in RESULT_EVENTS:
-            self.emit(
-                {
-                    "event": "task_result",
-                    "task": task,
-                    "host": data.get("host"),
-                    "phase": found[0] if found else None,
-                    "result": result_of(event),
-                }
-            )
+    def task_started(self, task: str, step: tuple[str, str] | None) -> None:
+        k = self.position(*step) if step else 0
+        self.emit(
+            {
+                "event": "task_start",
+                "task": task,
+                "phase": step[0] if step else None,
+                "k": k,
+                "n": self.total,
+                "percent": round(100 * k / self.total, 1),
+            }
+        )
+
+    def task_finished(
+        self, task: str, step: tuple[str, str] | None, host: str, result: str
+    ) -> None:
+        self.emit(
+            {
+                "event": "task_result",
+                "task": task,
+                "host": host,
+                "phase": step[0] if step else None,
+                "result": result,
+            }
+        )
 
     def close(self, outcome: str) -> None:
         self.emit({"event": "run_end", "outcome": outcome})
@@ -103,28 +116,25 @@ class LiveView(ProgressSink):
         self.bar = self.progress.add_task(f"{runbook.id}: opening", total=self.total)
         self.progress.start()
 
-    def on_event(self, event: Event) -> None:
-        data = event.get("event_data", {})
-        task = str(data.get("task", ""))
-        found = step_of(task)
-        kind = event.get("event")
-        if kind == "playbook_on_task_start":
-            if found and (k := self.position(*found)):
-                self.progress.update(
-                    self.bar, completed=k - 1, description=f"step {k} of {self.total}: {found[1]}"
-                )
-            elif not found:
-                self.progress.update(self.bar, description=task)
-        elif kind in RESULT_EVENTS and found:
-            result = result_of(event)
-            mark = {"failed": "[red]✗", "skipped": "[dim]-"}.get(result, "[green]✓")
-            self.console.print(
-                f"{mark}[/] {found[0]:<8} {escape(found[1])} "
-                f"[dim]({escape(str(data.get('host')))}: {result})[/]",
-                highlight=False,
-            )
-            if (k := self.position(*found)) and result != "failed":
-                self.progress.update(self.bar, completed=k)
+    def task_started(self, task: str, step: tuple[str, str] | None) -> None:
+        if step is None:
+            self.progress.update(self.bar, description=escape(task))
+        elif k := self.position(*step):
+            label = f"step {k} of {self.total}: {escape(step[1])}"
+            self.progress.update(self.bar, completed=k - 1, description=label)
+
+    def task_finished(
+        self, task: str, step: tuple[str, str] | None, host: str, result: str
+    ) -> None:
+        if step is None:
+            return
+        mark = {"failed": "[red]✗", "skipped": "[dim]-"}.get(result, "[green]✓")
+        self.console.print(
+            f"{mark}[/] {step[0]:<8} {escape(step[1])} [dim]({escape(host)}: {result})[/]",
+            highlight=False,
+        )
+        if (k := self.position(*step)) and result != "failed":
+            self.progress.update(self.bar, completed=k)
 
     def close(self, outcome: str) -> None:
         self.progress.stop()
