@@ -92,8 +92,15 @@ forced:
   description: Whether the time rules were overridden.
   returned: always
   type: bool
+overridden_blackouts:
+  description: Blackouts covering now that the runbook's type is exempt from (emergency); recorded.
+  returned: always
+  type: list
+  elements: str
+  sample: ["year-end freeze (12-15 to 01-02)"]
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from ansible.module_utils.basic import AnsibleModule
@@ -139,7 +146,8 @@ def main():
     )
     try:
         from maintbook import state
-        from maintbook.policy import Reservation, runtime_refusals
+        from maintbook.calendar import blackouts_between
+        from maintbook.policy import Reservation, exempt, runtime_refusals
     except ImportError as exc:
         module.fail_json(
             msg=f"the maintbook package is not importable by {module._name}'s interpreter: {exc}"
@@ -149,7 +157,8 @@ def main():
     db = Path(module.params["state_db"])
     run_id = module.params["run_id"]
     forced = bool(module.params["force_reason"])
-    result = dict(changed=False, runbook_id=runbook.id, reasons=[], refused=False, forced=forced)
+    result = dict(changed=False, runbook_id=runbook.id, reasons=[], refused=False, forced=forced,
+                  overridden_blackouts=[])
     hosts = tuple(module.params["hosts"]) or (runbook.targets.hosts,)
     if module.params["state"] == "check":
         reasons = runtime_refusals(
@@ -160,6 +169,10 @@ def main():
             forced=forced,
             hosts=frozenset(hosts),
         )
+        rule = config.policy.types.get(runbook.type)
+        if rule is not None and exempt(runbook, rule):
+            covering = blackouts_between(config.policy, now, now + timedelta(seconds=1))
+            result["overridden_blackouts"] = [f"{p.name} ({p.detail})" for p in covering]
         result.update(reasons=reasons, refused=bool(reasons))
         if reasons:
             module.fail_json(msg="refused: " + "; ".join(reasons), **result)

@@ -73,13 +73,18 @@ def step_entries(events: list[Event]) -> list[dict[str, Any]]:
     return entries
 
 
-def _facts(events: list[Event], task: str) -> dict[str, Any]:
+def _result_of_task(events: list[Event], task: str) -> dict[str, Any]:
     for event in events:
         data = event.get("event_data", {})
         if event.get("event") == "runner_on_ok" and data.get("task") == task:
-            facts: dict[str, Any] = data.get("res", {}).get("ansible_facts", {})
-            return facts
+            res: dict[str, Any] = data.get("res", {})
+            return res
     return {}
+
+
+def _facts(events: list[Event], task: str) -> dict[str, Any]:
+    facts: dict[str, Any] = _result_of_task(events, task).get("ansible_facts", {})
+    return facts
 
 
 def refusal(events: list[Event]) -> list[str] | None:
@@ -90,6 +95,12 @@ def refusal(events: list[Event]) -> list[str] | None:
             res = data.get("res", {})
             return list(res.get("reasons") or [str(res.get("msg", "refused"))])
     return None
+
+
+def overridden_blackouts(events: list[Event]) -> list[str]:
+    """Blackouts an emergency ran through, as the window check reported them."""
+    facts = _result_of_task(events, WINDOW_CHECK)
+    return [str(b) for b in facts.get("overridden_blackouts", [])]
 
 
 def outcome_of(events: list[Event]) -> str:
@@ -155,6 +166,7 @@ def build_record(
         "steps": steps,
         "notices": notices,
     }
+    record["overridden_blackouts"] = overridden_blackouts(events)
     reasons = refusal(events)
     if reasons is not None:
         record["refused_because"] = reasons
@@ -243,6 +255,9 @@ def report(record: dict[str, Any]) -> str:
     deviations = []
     if forced:
         deviations.append(f"- Window forced by {forced['by']}: {forced['reason']}")
+    deviations += [
+        f"- Ran through blackout {b} (emergency)" for b in record.get("overridden_blackouts", [])
+    ]
     if actual > planned.total_seconds():
         deviations.append(
             f"- Ran {actual - planned.total_seconds():.0f}s past the planned duration"

@@ -256,3 +256,35 @@ def test_force_window_needs_a_reason(project, maintbook):
     result = maintbook("run", str(project.runbook()), "--force-window")
     assert result.exit_code == 2
     assert "--force-window needs --reason" in result.output
+
+
+def test_an_emergency_runs_through_a_blackout_and_the_record_says_so(project, maintbook):
+    now = datetime.now(UTC)
+    (project.root / "maintbook.yml").write_text(
+        "policy:\n  blackouts:\n"
+        f"    - {{name: incident freeze, from: {iso(now - timedelta(hours=1))}, "
+        f"to: {iso(now + timedelta(hours=1))}}}\n"
+    )
+    planned = project.runbook("planned", steps=[{"name": "Must not run", "command": "false"}])
+    record = refused(project, maintbook("run", str(planned)))
+    assert "incident freeze" in " ".join(record["refused_because"])
+    emergency_id = "EMT-" + now.strftime("%Y%m%d%H%M")
+    path = project.runbook(
+        "emergency",
+        id=emergency_id,
+        type="emergency",
+        approvals=[{"role": "vp-engineering", "by": "bob"}],
+        steps=[{"name": "Patch", "command": project.mark("patched")}],
+    )
+    result = maintbook("run", str(path))
+    assert result.exit_code == 0, result.output
+    assert project.order() == ["patched"]
+    (record,) = project.records(emergency_id)
+    assert record["outcome"] == "succeeded"
+    assert len(record["overridden_blackouts"]) == 1
+    assert record["overridden_blackouts"][0].startswith("incident freeze (")
+    assert (
+        "Ran through blackout incident freeze"
+        in (project.run_folder(emergency_id) / "report.md").read_text()
+    )
+    assert [n["notice"] for n in project.outbox(emergency_id)] == ["emergency", "complete"]
