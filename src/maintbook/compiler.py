@@ -27,6 +27,12 @@ from maintbook.timeparse import format_utc, parse_duration
 CONTROLLER_VARS = {"ansible_python_interpreter": "{{ ansible_playbook_python }}"}
 PHASE_LABEL = {"precheck": "Precheck", "steps": "Step", "verify": "Verify", "rollback": "Rollback"}
 STOP = "hostvars['localhost'].maintbook_stop | default(false)"
+# `maintbook run --limit P` narrows the target plays only: the controller plays must run.
+IN_LIMIT = (
+    "{{ maintbook_limit is not defined "
+    "or inventory_hostname in query('inventory_hostnames', maintbook_limit) }}"
+)
+TARGET_WHEN = ["maintbook_in_limit | bool", f"not ({STOP})"]
 
 
 @dataclass(frozen=True)
@@ -221,6 +227,8 @@ class Compiler:
             "runbook": "{{ maintbook_runbook }}",
             "run_id": "{{ maintbook_run_id | default('manual') }}",
             "state_db": self.root_path(self.config.state),
+            "retries": "{{ item.config.retries | default(3) }}",
+            "retry_delay": "{{ item.config.retry_delay | default(2) }}",
         }
         if self.config.templates is not None:
             params["templates_dir"] = self.root_path(self.config.templates)
@@ -342,7 +350,7 @@ class Compiler:
         tasks = [
             {
                 "name": "Run the prechecks",
-                "when": f"not ({STOP})",
+                "when": TARGET_WHEN,
                 "tags": ["precheck"],
                 "block": checks,
                 "rescue": [
@@ -361,6 +369,7 @@ class Compiler:
             "name": f"Precheck {self.rb.id}",
             "hosts": self.rb.targets.hosts,
             "gather_facts": False,
+            "vars": {"maintbook_in_limit": IN_LIMIT},
             "tasks": tasks,
         }
 
@@ -444,8 +453,9 @@ class Compiler:
                     )
                 ],
             },
+            # The rollback is done: a notice that cannot be delivered must not fail the host.
             *[
-                _controller(t)
+                {**_controller(t), "ignore_errors": True, "register": "maintbook_rollback_notice"}
                 for t in self.notice(
                     "rollback", "Send the rollback notice", message="{{ maintbook_failure }}"
                 )
@@ -474,33 +484,35 @@ class Compiler:
                     ],
                 }
             )
+        return tasks
+
+    def share_task(self) -> dict[str, Any]:
+        """After each batch: every host's outcome to the controller, and whether to stop."""
         max_fail = self.rb.targets.max_fail_percentage or 0
         batch = "ansible_play_batch | map('extract', hostvars)"
         failed = (
             f"({batch} | selectattr('maintbook_outcome', 'defined') "
-            "| selectattr('maintbook_outcome', 'ne', 'succeeded') | list | length)"
+            "| selectattr('maintbook_outcome', 'in', ['rolled_back', 'rollback_failed']) "
+            "| list | length)"
         )
-        tasks.append(
-            {
-                **_controller(
-                    _set_fact(
-                        {
-                            "maintbook_outcomes": "{{ hostvars['localhost'].maintbook_outcomes "
-                            "| default({}) "
-                            "| combine(dict(ansible_play_batch | zip(ansible_play_batch "
-                            "| map('extract', hostvars) | map(attribute='maintbook_outcome', "
-                            "default='skipped')))) }}",
-                            "maintbook_stop": f"{{{{ ({STOP}) or {failed} * 100 > "
-                            f"{max_fail} * (ansible_play_batch | length) }}}}",
-                        },
-                        "Share this batch's results",
-                        delegate_facts=True,
-                    )
-                ),
-                "tags": ["always"],
-            }
-        )
-        return tasks
+        return {
+            **_controller(
+                _set_fact(
+                    {
+                        "maintbook_outcomes": "{{ hostvars['localhost'].maintbook_outcomes "
+                        "| default({}) "
+                        "| combine(dict(ansible_play_batch | zip(ansible_play_batch "
+                        "| map('extract', hostvars) | map(attribute='maintbook_outcome', "
+                        "default='skipped')))) }}",
+                        "maintbook_stop": f"{{{{ ({STOP}) or {failed} * 100 > "
+                        f"{max_fail} * (ansible_play_batch | length) }}}}",
+                    },
+                    "Share this batch's results",
+                    delegate_facts=True,
+                )
+            ),
+            "tags": ["always"],
+        }
 
     def maintain_play(self) -> dict[str, Any]:
         play: dict[str, Any] = {
@@ -510,15 +522,21 @@ class Compiler:
         }
         if self.rb.targets.serial is not None:
             play["serial"] = self.rb.targets.serial
-        play["vars"] = self.play_vars()
+        play["vars"] = {"maintbook_in_limit": IN_LIMIT, **self.play_vars()}
         play["tasks"] = [
+            _set_fact(
+                {"maintbook_outcome": "excluded"},
+                "Leave out hosts outside --limit",
+                when="not (maintbook_in_limit | bool)",
+            ),
             {
                 "name": "Run the maintenance",
-                "when": f"not ({STOP})",
+                "when": TARGET_WHEN,
                 "block": self.maintain_block(),
                 "rescue": self.rescue_block(),
-                "always": self.always_block(),
-            }
+                **({"always": always} if (always := self.always_block()) else {}),
+            },
+            self.share_task(),
         ]
         return play
 

@@ -123,7 +123,8 @@ def host_outcomes(events: list[Event]) -> dict[str, str]:
             outcomes.update(
                 data.get("res", {}).get("ansible_facts", {}).get("maintbook_outcomes", {})
             )
-    return outcomes
+    # Hosts outside --limit never took part.
+    return {host: outcome for host, outcome in outcomes.items() if outcome != "excluded"}
 
 
 @dataclass(frozen=True)

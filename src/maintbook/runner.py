@@ -33,7 +33,6 @@ class RunRequest:
     extravars: Mapping[str, Any]
     secret_names: tuple[str, ...] = ()
     check: bool = False
-    limit: str | None = None
 
 
 @dataclass
@@ -62,8 +61,6 @@ def _cmdline(request: RunRequest) -> str:
     parts = []
     if request.check:
         parts.append("--check")
-    if request.limit:
-        parts += ["--limit", request.limit]
     return " ".join(shlex.quote(p) for p in parts)
 
 

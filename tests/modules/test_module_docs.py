@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import BIN, LIBRARY, ansible_env
 
-MODULES = ["statuspage_maintenance", "maintenance_notify", "alertmanager_silence"]
+MODULES = sorted(path.stem for path in LIBRARY.glob("*.py"))
 PLAYBOOK = """---
 - name: Maintenance MNT-2026-0042
   hosts: localhost

@@ -126,3 +126,22 @@ statuspage: {{provider: statuspage, page_id: {page}, api_key_env: STATUSPAGE_API
         if file.is_file():
             assert key.encode() not in file.read_bytes(), file
     assert os.environ["STATUSPAGE_API_KEY"] == key
+
+
+def test_a_channel_that_refuses_connections_does_not_fail_the_run(project, maintbook):
+    (project.root / "maintbook.yml").write_text(
+        "policy: {blackouts: []}\n"
+        "channels:\n"
+        '  audit: {type: webhook, url: "http://127.0.0.1:9/hook", retries: 1, retry_delay: 0.1}\n'
+    )
+    path = project.runbook(notify=["outbox", "audit"])
+    result = maintbook("run", str(path))
+    assert result.exit_code == 0, result.output
+    (record,) = project.records()
+    by_channel = {(n["notice"], n["channel"]): n for n in record["notices"]}
+    assert by_channel[("start", "audit")]["status"] == "failed"
+    assert by_channel[("start", "audit")]["attempts"] == 2
+    assert "127.0.0.1:9" in by_channel[("start", "audit")]["error"]
+    assert by_channel[("complete", "audit")]["status"] == "failed"
+    assert by_channel[("start", "outbox")]["status"] == "sent"
+    assert "- start via audit: failed" in (project.run_folder() / "report.md").read_text()

@@ -288,3 +288,18 @@ def test_an_emergency_runs_through_a_blackout_and_the_record_says_so(project, ma
         in (project.run_folder(emergency_id) / "report.md").read_text()
     )
     assert [n["notice"] for n in project.outbox(emergency_id)] == ["emergency", "complete"]
+
+
+def test_report_prints_the_review_of_a_recorded_run(project, maintbook):
+    assert maintbook("run", str(project.runbook())).exit_code == 0
+    (record,) = project.records()
+    review = maintbook("report", record["run_id"])
+    assert review.exit_code == 0, review.output
+    assert review.output.startswith("# Post-maintenance review: MNT-2026-0101\n")
+    assert "- Outcome: **succeeded**" in review.output
+    assert "| steps | Touch the first mark | localhost | changed |" in review.output
+    as_json = maintbook("report", record["run_id"], "--format", "json")
+    assert json.loads(as_json.output)["run_id"] == record["run_id"]
+    missing = maintbook("report", "MNT-2026-0101-20000101T000000Z")
+    assert missing.exit_code == 2
+    assert "no recorded run" in missing.output

@@ -112,6 +112,8 @@ def run_runbook(options: RunOptions) -> int:
     }
     if forced:
         extravars["maintbook_force_reason"] = options.force_reason
+    if options.limit:
+        extravars["maintbook_limit"] = options.limit
     request = RunRequest(
         playbook=playbook,
         inventory=inventory,
@@ -121,7 +123,6 @@ def run_runbook(options: RunOptions) -> int:
         extravars=extravars,
         secret_names=tuple(sorted(set(env_names(config.raw)))),
         check=options.check,
-        limit=options.limit,
     )
     sink: ProgressSink = JsonLines(runbook) if options.fmt == "json" else LiveView(runbook)
     try:
