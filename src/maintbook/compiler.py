@@ -205,6 +205,7 @@ class Compiler:
     def play_vars(self) -> dict[str, Any]:
         return {
             "maintbook_root": "{{ playbook_dir }}/../..",
+            "maintbook_targets": self.rb.targets.hosts,
             "maintbook_runbook": self.runbook_vars(),
         }
 
@@ -270,7 +271,8 @@ class Compiler:
             "runbook_file": "{{ maintbook_root }}/" + self.file,
             "state_db": self.root_path(self.config.state),
             "run_id": "{{ maintbook_run_id | default('manual') }}",
-            "hosts": self.rb.targets.hosts,
+            # The hosts the pattern names in this inventory, so reservations compare real hosts.
+            "hosts": "{{ query('inventory_hostnames', maintbook_targets) }}",
         }
         if self.config.file:
             params["config_file"] = self.root_path(self.config.file)

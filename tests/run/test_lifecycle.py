@@ -303,3 +303,24 @@ def test_report_prints_the_review_of_a_recorded_run(project, maintbook):
     missing = maintbook("report", "MNT-2026-0101-20000101T000000Z")
     assert missing.exit_code == 2
     assert "no recorded run" in missing.output
+
+
+def test_refused_while_another_live_run_holds_a_target_host(project, maintbook):
+    from maintbook import state
+    from maintbook.policy import Reservation
+
+    now = datetime.now(UTC)
+    held = Reservation(
+        "MNT-2026-0998",
+        ("database",),
+        ("localhost",),
+        now - timedelta(minutes=10),
+        now + timedelta(hours=1),
+    )
+    state.reserve(project.root / ".maintbook/state.db", held, "other-run", now, None, None)
+    # The runbook names the group `web`; the inventory resolves it to localhost.
+    path = project.runbook(steps=[{"name": "Must not run", "command": project.mark("x")}])
+    record = refused(project, maintbook("run", str(path)))
+    assert "MNT-2026-0998 holds a reservation on host localhost" in " ".join(
+        record["refused_because"]
+    )
