@@ -15,17 +15,15 @@ Four plays, so that closing never depends on a target host surviving:
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from typing import Any
 
-from maintbook.config import Config
-from maintbook.emit import Commented, Unsafe
-from maintbook.model import Runbook, Step
-from maintbook.timeparse import format_utc, parse_duration
+from maintbook.calls import Calls, Target
+from maintbook.emit import Unsafe
+from maintbook.model import Runbook
+from maintbook.tasks import set_fact, step_task, with_own_rollback
+from maintbook.timeparse import format_utc
 
 CONTROLLER_VARS = {"ansible_python_interpreter": "{{ ansible_playbook_python }}"}
-PHASE_LABEL = {"precheck": "Precheck", "steps": "Step", "verify": "Verify", "rollback": "Rollback"}
 STOP = "hostvars['localhost'].maintbook_stop | default(false)"
 # `maintbook run --limit P` narrows the target plays only: the controller plays must run.
 IN_LIMIT = (
@@ -35,271 +33,13 @@ IN_LIMIT = (
 TARGET_WHEN = ["maintbook_in_limit | bool", f"not ({STOP})"]
 
 
-@dataclass(frozen=True)
-class Target:
-    """What the compiled playbook needs to know about the project it runs in."""
-
-    config: Config
-    runbook_file: str  # relative to the project root
-
-
-def task_name(phase: str, step: Step, parent: Step | None = None) -> str:
-    """The Ansible task name of a step: its phase, then its runbook name."""
-    if parent is not None:
-        return f"Rollback of {parent.name} | {step.name}"
-    return f"{PHASE_LABEL[phase]} | {step.name}"
-
-
-def _seconds(step_delta: Any) -> int:
-    return max(1, int(step_delta.total_seconds()))
-
-
-def _action(step: Step, phase: str) -> dict[str, Any]:
-    """The module call of one step."""
-    read_only = phase in ("precheck", "verify")
-    if step.kind == "role":
-        prefix = f"{step.action}_"
-        role_vars = {k if k.startswith(prefix) else prefix + k: v for k, v in step.vars.items()}
-        call: dict[str, Any] = {"ansible.builtin.include_role": {"name": step.action}}
-        if role_vars:
-            call["vars"] = role_vars
-        return call
-    if step.kind in ("command", "shell"):
-        return {f"ansible.builtin.{step.kind}": {"cmd": step.action}, "changed_when": not read_only}
-    if step.kind == "http":
-        http = dict(step.action)
-        args: dict[str, Any] = {"url": http["url"], "method": http.get("method", "GET")}
-        status = http.get("status", 200)
-        args["status"] = status if isinstance(status, list) else [status]
-        if "contains" in http:
-            args["contains"] = Unsafe(http["contains"])
-        if "max_latency" in http:
-            args["max_latency_ms"] = int(parse_duration(http["max_latency"]).total_seconds() * 1000)
-        return {"http_check": args}
-    if step.kind == "wait":
-        return {
-            "ansible.builtin.pause": {"seconds": int(parse_duration(step.action).total_seconds())}
-        }
-    module = step.action
-    return {module["name"]: dict(module.get("args", {}))}
-
-
-# Rules that judge the author's own choices (a shell, a command line, literal braces in a
-# step name), which the compiled task keeps exactly as the runbook says.
-AUTHOR_CHOICE_RULES = {
-    "shell": ("command-instead-of-module", "command-instead-of-shell", "risky-shell-pipe"),
-    "command": ("command-instead-of-module",),
-}
-
-
-def _noqa(step: Step, name: str) -> str:
-    rules = list(AUTHOR_CHOICE_RULES.get(step.kind, ()))
-    if any(marker in name for marker in ("{{", "{%", "{#")):
-        rules.append("name[template]")
-    return "noqa: " + " ".join(rules) if rules else ""
-
-
-def _step_task(step: Step, phase: str, file: str, parent: Step | None = None) -> dict[str, Any]:
-    """A step as a task: its name, the action, and the options of SPEC §2."""
-    name = task_name(phase, step, parent)
-    task = Commented(f"{file}:{step.line}", {"name": Unsafe(name)})
-    task.trailing = _noqa(step, name)
-    action = _action(step, phase)
-    task.update(action)
-    if step.kind == "role":
-        apply: dict[str, Any] = {}
-        if step.timeout is not None:
-            apply["timeout"] = _seconds(step.timeout)
-        if apply:
-            task["ansible.builtin.include_role"]["apply"] = apply
-    elif step.timeout is not None:
-        task["timeout"] = _seconds(step.timeout)
-    if step.retries and step.kind != "role":
-        task["register"] = "maintbook_attempt"
-        task["retries"] = step.retries
-        task["delay"] = _seconds(step.delay) if step.delay else 5
-        task["until"] = "maintbook_attempt is succeeded"
-    if step.when is not None:
-        task["when"] = step.when
-    if step.run_once is not None:
-        task["run_once"] = step.run_once
-    if step.delegate_to is not None:
-        task["delegate_to"] = step.delegate_to
-    task["tags"] = [phase if phase != "steps" or parent is None else "rollback", *step.tags]
-    return task
-
-
-def _with_own_rollback(step: Step, file: str) -> dict[str, Any]:
-    """A step with its own rollback: undo it on failure, then fail on to the runbook's."""
-    undo = [_step_task(s, "rollback", file, parent=step) for s in step.rollback]
-    name = f"Step | {step.name} (with its rollback)"
-    wrapper = Commented(
-        f"{file}:{step.line}",
-        {
-            "name": Unsafe(name),
-            "block": [_step_task(step, "steps", file)],
-            "rescue": [
-                {
-                    "name": Unsafe(f"Roll back step | {step.name}"),
-                    "block": undo,
-                    "rescue": [
-                        _set_fact(
-                            {"maintbook_rollback_failed": True},
-                            "Record that the step's rollback failed",
-                        )
-                    ],
-                },
-                {
-                    "name": "Fail on to the runbook's rollback",
-                    "ansible.builtin.fail": {
-                        "msg": "{{ ansible_failed_result.msg | default('the step failed') }}"
-                    },
-                },
-            ],
-        },
-    )
-    wrapper.trailing = _noqa(Step(step.name, "block", None, step.line), name)
-    return wrapper
-
-
-def _set_fact(values: dict[str, Any], name: str, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "ansible.builtin.set_fact": values, **extra}
-
-
-def runbook_facts(rb: Runbook) -> dict[str, Any]:
-    """What notices and pages say about a runbook; its text stays literal."""
-    return {
-        "id": rb.id,
-        "title": Unsafe(rb.title),
-        "type": rb.type,
-        "owner": Unsafe(rb.owner),
-        "description": Unsafe(rb.description),
-        "systems": list(rb.systems),
-        "window_start": format_utc(rb.start),
-        "window_end": format_utc(rb.end),
-    }
-
-
 def _controller(task: dict[str, Any]) -> dict[str, Any]:
     """A task on the controller, once, from a play on the targets."""
     return {**task, "delegate_to": "localhost", "run_once": True, "vars": CONTROLLER_VARS}
 
 
-class Compiler:
+class Compiler(Calls):
     """Builds the four plays for one runbook."""
-
-    def __init__(self, runbook: Runbook, target: Target) -> None:
-        self.rb = runbook
-        self.config = target.config
-        self.file = target.runbook_file
-
-    # shared pieces ----------------------------------------------------------------
-
-    def root_path(self, path: str | os.PathLike[str]) -> str:
-        relative = os.path.relpath(self.config.path(str(path)), self.config.root)
-        return "{{ maintbook_root }}/" + relative.replace(os.sep, "/")
-
-    def runbook_vars(self) -> dict[str, Any]:
-        return runbook_facts(self.rb)
-
-    def play_vars(self) -> dict[str, Any]:
-        return {
-            "maintbook_root": "{{ playbook_dir }}/../..",
-            "maintbook_targets": self.rb.targets.hosts,
-            "maintbook_runbook": self.runbook_vars(),
-        }
-
-    def channels(self) -> list[dict[str, Any]]:
-        out = []
-        for name in self.rb.notify:
-            options = dict(self.config.channels[name])
-            if options.get("type") == "outbox":
-                options["path"] = self.root_path(options.get("path", ".maintbook/outbox"))
-            out.append({"name": name, "config": options})
-        return out
-
-    def notice(self, kind: str, name: str, **args: Any) -> list[dict[str, Any]]:
-        if not self.rb.notify:
-            return []
-        params: dict[str, Any] = {
-            "notice": kind,
-            "channel": "{{ item.name }}",
-            "channel_config": "{{ item.config }}",
-            "runbook": "{{ maintbook_runbook }}",
-            "run_id": "{{ maintbook_run_id | default('manual') }}",
-            "state_db": self.root_path(self.config.state),
-            "retries": "{{ item.config.retries | default(3) }}",
-            "retry_delay": "{{ item.config.retry_delay | default(2) }}",
-        }
-        if self.config.templates is not None:
-            params["templates_dir"] = self.root_path(self.config.templates)
-        params.update(args)
-        return [
-            {
-                "name": name,
-                "maintenance_notify": params,
-                "loop": self.channels(),
-                "loop_control": {"label": "{{ item.name }}"},
-                "tags": ["notify"],
-            }
-        ]
-
-    def page(self, state: str, name: str, **args: Any) -> dict[str, Any]:
-        page = self.config.statuspage
-        params: dict[str, Any] = {
-            "provider": page.get("provider", "file"),
-            "runbook_id": self.rb.id,
-            "name": "{{ maintbook_runbook.title }}",
-            "state": state,
-            "scheduled_for": format_utc(self.rb.start),
-            "scheduled_until": format_utc(self.rb.end),
-            "components": list(self.rb.components),
-        }
-        if params["provider"] == "file":
-            params["path"] = self.root_path(page.get("path", ".maintbook/status"))
-        else:
-            params["page_id"] = page["page_id"]
-            params["api_key_env"] = page["api_key_env"]
-            if "base_url" in page:
-                params["base_url"] = page["base_url"]
-        params.update(args)
-        return {"name": name, "statuspage_maintenance": params}
-
-    def window(self, state: str, name: str, **args: Any) -> dict[str, Any]:
-        params: dict[str, Any] = {
-            "state": state,
-            "runbook_file": "{{ maintbook_root }}/" + self.file,
-            "state_db": self.root_path(self.config.state),
-            "run_id": "{{ maintbook_run_id | default('manual') }}",
-            # The hosts the pattern names in this inventory, so reservations compare real hosts.
-            "hosts": "{{ query('inventory_hostnames', maintbook_targets) }}",
-        }
-        if self.config.file:
-            params["config_file"] = self.root_path(self.config.file)
-        params.update(args)
-        return {"name": name, "maintenance_window": params}
-
-    def silence(self, state: str, name: str) -> list[dict[str, Any]]:
-        if not self.rb.silence or not self.config.alertmanager:
-            return []
-        params: dict[str, Any] = {
-            "url": self.config.alertmanager["url"],
-            "runbook_id": self.rb.id,
-            "state": state,
-        }
-        if state == "present":
-            params.update(
-                {
-                    "matchers": list(self.rb.silence),
-                    "starts_at": format_utc(self.rb.start),
-                    "ends_at": format_utc(self.rb.end),
-                    "created_by": "maintbook",
-                    "comment": "{{ maintbook_runbook.title }}",
-                }
-            )
-        return [{"name": name, "alertmanager_silence": params}]
-
-    # plays ------------------------------------------------------------------------
 
     def controller_play(self, name: str, tasks: list[dict[str, Any]]) -> dict[str, Any]:
         return {
@@ -329,7 +69,7 @@ class Compiler:
                 "tags": ["always"],
                 "block": opening,
                 "rescue": [
-                    _set_fact(
+                    set_fact(
                         {"maintbook_stop": True, "maintbook_open_failed": True},
                         "Record that opening failed",
                     )
@@ -339,9 +79,9 @@ class Compiler:
         return self.controller_play(f"Open maintenance {self.rb.id}", tasks)
 
     def precheck_play(self) -> dict[str, Any]:
-        checks = [_step_task(s, "precheck", self.file) for s in self.rb.precheck]
+        checks = [step_task(s, "precheck", self.file) for s in self.rb.precheck]
         share = _controller(
-            _set_fact(
+            set_fact(
                 {"maintbook_stop": True, "maintbook_precheck_failed": True},
                 "Stop the maintenance when a precheck failed",
                 delegate_facts=True,
@@ -356,7 +96,7 @@ class Compiler:
                 "tags": ["precheck"],
                 "block": checks,
                 "rescue": [
-                    _set_fact(
+                    set_fact(
                         {
                             "maintbook_precheck_error": "{{ ansible_failed_task.name }}: "
                             "{{ ansible_failed_result.msg | default('failed') }}"
@@ -393,9 +133,9 @@ class Compiler:
         total = len(self.rb.steps)
         for index, step in enumerate(self.rb.steps, start=1):
             tasks.append(
-                _with_own_rollback(step, self.file)
+                with_own_rollback(step, self.file)
                 if step.rollback
-                else _step_task(step, "steps", self.file)
+                else step_task(step, "steps", self.file)
             )
             if self.rb.progress_every is not None and index < total:
                 tasks += [
@@ -413,9 +153,9 @@ class Compiler:
                     {**self.page("verifying", "Mark the maintenance verifying"), "tags": ["always"]}
                 )
             )
-            tasks += [_step_task(s, "verify", self.file) for s in self.rb.verify]
+            tasks += [step_task(s, "verify", self.file) for s in self.rb.verify]
         tasks.append(
-            _set_fact(
+            set_fact(
                 {"maintbook_outcome": "succeeded"},
                 "Record that this host succeeded",
                 tags=["always"],
@@ -424,13 +164,13 @@ class Compiler:
         return tasks
 
     def rescue_block(self) -> list[dict[str, Any]]:
-        undo = [_step_task(s, "rollback", self.file) for s in self.rb.rollback]
+        undo = [step_task(s, "rollback", self.file) for s in self.rb.rollback]
         outcome = (
             "{{ 'rollback_failed' if maintbook_rollback_failed | default(false) "
             "else 'rolled_back' }}"
         )
         return [
-            _set_fact(
+            set_fact(
                 {
                     "maintbook_failure": "{{ ansible_failed_task.name }}: "
                     "{{ ansible_failed_result.msg | default('failed') }}"
@@ -443,12 +183,12 @@ class Compiler:
                 "tags": ["rollback"],
                 "block": [
                     *undo,
-                    _set_fact(
+                    set_fact(
                         {"maintbook_outcome": outcome}, "Record the rollback", tags=["always"]
                     ),
                 ],
                 "rescue": [
-                    _set_fact(
+                    set_fact(
                         {"maintbook_outcome": "rollback_failed"},
                         "Record that the rollback failed",
                         tags=["always"],
@@ -479,7 +219,7 @@ class Compiler:
                         }
                     ],
                     "rescue": [
-                        _set_fact(
+                        set_fact(
                             {"maintbook_outcome": "rollback_failed"},
                             "Record that maintenance mode stayed on",
                         )
@@ -499,7 +239,7 @@ class Compiler:
         )
         return {
             **_controller(
-                _set_fact(
+                set_fact(
                     {
                         "maintbook_outcomes": "{{ hostvars['localhost'].maintbook_outcomes "
                         "| default({}) "
@@ -526,7 +266,7 @@ class Compiler:
             play["serial"] = self.rb.targets.serial
         play["vars"] = {"maintbook_in_limit": IN_LIMIT, **self.play_vars()}
         play["tasks"] = [
-            _set_fact(
+            set_fact(
                 {"maintbook_outcome": "excluded"},
                 "Leave out hosts outside --limit",
                 when="not (maintbook_in_limit | bool)",
@@ -573,7 +313,7 @@ class Compiler:
             task["register"] = f"maintbook_closing_{index}"
             task.setdefault("tags", ["always"])
         tasks = [
-            _set_fact({"maintbook_final": outcome}, "Work out the outcome", tags=["always"]),
+            set_fact({"maintbook_final": outcome}, "Work out the outcome", tags=["always"]),
             *closing,
             {
                 "name": "Finish with the outcome",

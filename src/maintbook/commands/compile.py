@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from maintbook.compiler import Target, compile_runbook, playbook_header
+from maintbook.calls import Target
+from maintbook.compiler import compile_runbook, playbook_header
 from maintbook.config import Config
 from maintbook.diagnostics import has_errors, report, sort_diagnostics
 from maintbook.emit import emit

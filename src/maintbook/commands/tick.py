@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from maintbook import state
-from maintbook.compiler import runbook_facts
+from maintbook.calls import runbook_facts
 from maintbook.config import Config
 from maintbook.emit import Unsafe, emit
 from maintbook.model import Runbook
