@@ -83,8 +83,13 @@ def _folded(value: Any, indent: int) -> list[str] | None:
     return [head] + [pad + line for line in lines]
 
 
-def _is_empty_collection(value: Any) -> bool:
-    return isinstance(value, dict | list) and not value
+def _inline(value: Any) -> str:
+    """A value on the same line as its key or dash: a scalar, `{}` or `[]`."""
+    if isinstance(value, dict) and not value:
+        return "{}"
+    if isinstance(value, list) and not value:
+        return "[]"
+    return _scalar(value)
 
 
 def _lines(value: Any, indent: int) -> list[str]:
@@ -95,17 +100,12 @@ def _lines(value: Any, indent: int) -> list[str]:
             folded = _folded(item, indent)
             if isinstance(item, dict | list) and item:
                 out.append(f"{pad}{_scalar(key)}:")
-                out += _lines(item, indent + 2 if isinstance(item, dict) else indent + 2)
+                out += _lines(item, indent + 2)
             elif folded is not None:
                 out.append(f"{pad}{_scalar(key)}: {folded[0]}")
                 out += folded[1:]
             else:
-                text = (
-                    ("{}" if isinstance(item, dict) else "[]")
-                    if _is_empty_collection(item)
-                    else _scalar(item)
-                )
-                out.append(f"{pad}{_scalar(key)}: {text}")
+                out.append(f"{pad}{_scalar(key)}: {_inline(item)}")
         return out
     if isinstance(value, list):
         out = []
@@ -118,12 +118,7 @@ def _lines(value: Any, indent: int) -> list[str]:
                 out.append(f"{pad}- {inner[0].lstrip()}" + (f"  # {trailing}" if trailing else ""))
                 out += inner[1:]
             else:
-                text = (
-                    ("{}" if isinstance(item, dict) else "[]")
-                    if _is_empty_collection(item)
-                    else _scalar(item)
-                )
-                out.append(f"{pad}- {text}")
+                out.append(f"{pad}- {_inline(item)}")
         return out
     return [pad + _scalar(value)]
 

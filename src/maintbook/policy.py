@@ -153,6 +153,15 @@ def _window(ctx: _Context) -> list[Conflict]:
     ]
 
 
+def _exemptable(kind: str, message: str, ctx: _Context) -> Conflict:
+    """An error, or information only for a type exempt from blackouts (emergency)."""
+    if not exempt(ctx.runbook, ctx.rule):
+        return Conflict(kind, kind, START, message)
+    return Conflict(
+        kind, f"{kind}-overridden", START, f"{message}; allowed for type {ctx.rule.name}", "info"
+    )
+
+
 def _blackout(ctx: _Context) -> list[Conflict]:
     """blackout. passes: 2026-11-08T02:00Z; fails: 2026-12-20T02:00Z (year-end freeze)."""
     rb = ctx.runbook
@@ -162,18 +171,7 @@ def _blackout(ctx: _Context) -> list[Conflict]:
             f"window {span_text(rb.start, rb.end)} overlaps blackout "
             f'"{period.name}" ({period.detail})'
         )
-        if not exempt(rb, ctx.rule):
-            found.append(Conflict("blackout", "blackout", START, message))
-        else:
-            found.append(
-                Conflict(
-                    "blackout",
-                    "blackout-overridden",
-                    START,
-                    f"{message}; allowed for type {ctx.rule.name}",
-                    "info",
-                )
-            )
+        found.append(_exemptable("blackout", message, ctx))
     return found
 
 
@@ -264,18 +262,7 @@ def _calendar(ctx: _Context) -> list[Conflict]:
             f'"{event.name}" ({span_text(event.start, event.end)}) of calendar '
             f"{event.detail}"
         )
-        if not exempt(rb, ctx.rule):
-            found.append(Conflict("calendar", "calendar", START, message))
-        else:
-            found.append(
-                Conflict(
-                    "calendar",
-                    "calendar-overridden",
-                    START,
-                    f"{message}; allowed for type {ctx.rule.name}",
-                    "info",
-                )
-            )
+        found.append(_exemptable("calendar", message, ctx))
     return found
 
 
