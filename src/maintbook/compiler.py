@@ -31,6 +31,9 @@ IN_LIMIT = (
     "or inventory_hostname in query('inventory_hostnames', maintbook_limit) }}"
 )
 TARGET_WHEN = ["maintbook_in_limit | bool", f"not ({STOP})"]
+# The two gate tasks: a failure of either refuses the run before anything opens.
+TARGETS_CHECK = "Check that the targets match hosts"
+WINDOW_CHECK = "Check the maintenance window"
 
 
 def _controller(task: dict[str, Any]) -> dict[str, Any]:
@@ -62,8 +65,24 @@ class Compiler(Calls):
             *self.silence("present", "Silence alerts for the window"),
             *self.notice(start_kind, "Send the start notice"),
         ]
+        targeted = (
+            "maintbook_targets == 'localhost' or query('inventory_hostnames', maintbook_targets) "
+            "| select('in', query('inventory_hostnames', maintbook_limit | default('all'))) "
+            "| list | length > 0"
+        )
         tasks = [
-            {**self.window("check", "Check the maintenance window", **forced), "tags": ["always"]},
+            {
+                "name": TARGETS_CHECK,
+                "ansible.builtin.assert": {
+                    "that": [targeted],
+                    "quiet": True,
+                    "fail_msg": "targets.hosts {{ maintbook_targets }} matches no host of this "
+                    "inventory{{ ' within --limit ' ~ maintbook_limit if maintbook_limit "
+                    "is defined else '' }}",
+                },
+                "tags": ["always"],
+            },
+            {**self.window("check", WINDOW_CHECK, **forced), "tags": ["always"]},
             {
                 "name": "Open the maintenance",
                 "tags": ["always"],

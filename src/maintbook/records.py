@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from maintbook.compiler import TARGETS_CHECK, WINDOW_CHECK
 from maintbook.model import Runbook
 from maintbook.timeparse import format_duration, format_utc, parse_rfc3339
 
@@ -19,8 +20,8 @@ PREFIXES = {
     "Rollback | ": "rollback",
 }
 RESULT_EVENTS = {"runner_on_ok", "runner_on_failed", "runner_on_skipped", "runner_on_unreachable"}
+GATE_TASKS = (TARGETS_CHECK, WINDOW_CHECK)
 EXIT_CODES = {"succeeded": 0, "rolled_back": 1, "refused": 2, "rollback_failed": 3}
-WINDOW_CHECK = "Check the maintenance window"
 OUTCOME_TASK = "Work out the outcome"
 
 
@@ -88,10 +89,10 @@ def _facts(events: list[Event], task: str) -> dict[str, Any]:
 
 
 def refusal(events: list[Event]) -> list[str] | None:
-    """The reasons of a refused window check, or None when the run was not refused."""
+    """The reasons of a refused gate task, or None when the run was not refused."""
     for event in events:
         data = event.get("event_data", {})
-        if event.get("event") == "runner_on_failed" and data.get("task") == WINDOW_CHECK:
+        if event.get("event") == "runner_on_failed" and data.get("task") in GATE_TASKS:
             res = data.get("res", {})
             return list(res.get("reasons") or [str(res.get("msg", "refused"))])
     return None

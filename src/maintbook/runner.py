@@ -40,6 +40,12 @@ class RunResult:
     status: str
     rc: int
     events: list[Event] = field(default_factory=list)
+    output_tail: str = ""
+
+    @property
+    def started(self) -> bool:
+        """Whether Ansible got as far as running a play (not stopped at a parse error)."""
+        return any(e.get("event") == "playbook_on_play_start" for e in self.events)
 
 
 def _envvars(request: RunRequest, secrets_file: Path) -> dict[str, str]:
@@ -96,7 +102,16 @@ def run_playbook(request: RunRequest, on_event: Callable[[Event], None]) -> RunR
         for name in set(request.secret_names) | _secret_like(runner.config.env):
             runner.config.env.pop(name, None)
         runner.run()
-    return RunResult(status=str(runner.status), rc=int(runner.rc or 0), events=events)
+    stdout = request.artifact_dir / "ansible" / "stdout"
+    lines = (
+        stdout.read_text(encoding="utf-8", errors="replace").splitlines() if stdout.exists() else []
+    )
+    return RunResult(
+        status=str(runner.status),
+        rc=int(runner.rc or 0),
+        events=events,
+        output_tail="\n".join(line for line in lines[-15:] if line.strip()),
+    )
 
 
 def _secret_like(env: Mapping[str, str]) -> set[str]:

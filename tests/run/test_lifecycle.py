@@ -324,3 +324,11 @@ def test_refused_while_another_live_run_holds_a_target_host(project, maintbook):
     assert "MNT-2026-0998 holds a reservation on host localhost" in " ".join(
         record["refused_because"]
     )
+
+
+def test_refused_when_the_targets_match_no_host(project, maintbook):
+    path = project.runbook(targets={"hosts": "no_such_group"})
+    record = refused(project, maintbook("run", str(path)))
+    assert record["refused_because"] == [
+        "targets.hosts no_such_group matches no host of this inventory"
+    ]

@@ -130,6 +130,9 @@ def run_runbook(options: RunOptions) -> int:
     except BaseException:
         sink.close("interrupted")
         raise
+    if not result.started:
+        sink.close("not started")
+        raise UsageError(f"Ansible did not start the playbook {playbook}:\n{result.output_tail}")
     info = records.RunInfo(run_id, runbook, started, utc_now(), who, forced, options.check)
     record = records.build_record(info, result.events, state.sent_notices(config.state, run_id))
     sink.close(record["outcome"])
