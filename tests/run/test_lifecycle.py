@@ -31,10 +31,18 @@ def test_success_moves_the_page_sends_notices_and_records_every_step(project, ma
             {"name": "Touch the first mark", "command": f"touch {project.marks}/first"},
             {"name": "Write the order", "command": project.mark("step")},
         ],
-        verify=[{"name": "The first mark exists", "command": f"test -f {project.marks}/first"}],
+        verify=[
+            {"name": "The first mark exists", "command": f"test -f {project.marks}/first"},
+            {
+                "name": "Maintenance mode is on",
+                "command": "test -f {{ maintenance_mode_flag_path }}",
+            },
+        ],
+        maintenance_mode=True,
     )
     result = maintbook("run", str(path))
     assert result.exit_code == 0, result.output
+    assert not (project.root / ".maintbook/maintenance.flag").exists()
     assert statuses(project) == ["scheduled", "in_progress", "verifying", "completed"]
     (maintenance,) = project.status()["maintenances"]
     assert maintenance["id"] == "MNT-2026-0101"
@@ -47,6 +55,7 @@ def test_success_moves_the_page_sends_notices_and_records_every_step(project, ma
         ("steps", "Touch the first mark", "localhost", "changed"),
         ("steps", "Write the order", "localhost", "changed"),
         ("verify", "The first mark exists", "localhost", "ok"),
+        ("verify", "Maintenance mode is on", "localhost", "ok"),
     ]
     assert reservation(project) == ["released"]
     folder = project.run_folder()
