@@ -54,8 +54,6 @@ def _envvars(request: RunRequest, secrets_file: Path) -> dict[str, str]:
         "ANSIBLE_LIBRARY": os.pathsep.join(str(p) for p in request.library_paths),
         "ANSIBLE_ROLES_PATH": os.pathsep.join(str(p) for p in request.role_paths),
         "ANSIBLE_RETRY_FILES_ENABLED": "false",
-        # One process per task instead of mkdir/put/chmod/run/rm; needs no requiretty in sudoers.
-        "ANSIBLE_PIPELINING": "true",
         "ANSIBLE_NOCOLOR": "true",
         "ANSIBLE_DEPRECATION_WARNINGS": "false",
         "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
