@@ -30,7 +30,17 @@ IN_LIMIT = (
     "{{ maintbook_limit is not defined "
     "or inventory_hostname in query('inventory_hostnames', maintbook_limit) }}"
 )
-TARGET_WHEN = ["maintbook_in_limit | bool", f"not ({STOP})"]
+
+
+def take_part() -> dict[str, Any]:
+    """Decided once per host, so that each task of the block checks a plain fact."""
+    return set_fact(
+        {"maintbook_go": f"{{{{ (maintbook_in_limit | bool) and not ({STOP}) }}}}"},
+        "Decide whether this host takes part",
+        tags=["always"],
+    )
+
+
 # The two gate tasks: a failure of either refuses the run before anything opens.
 TARGETS_CHECK = "Check that the targets match hosts"
 WINDOW_CHECK = "Check the maintenance window"
@@ -109,9 +119,10 @@ class Compiler(Calls):
             )
         )
         tasks = [
+            take_part(),
             {
                 "name": "Run the prechecks",
-                "when": TARGET_WHEN,
+                "when": "maintbook_go",
                 "tags": ["precheck"],
                 "block": checks,
                 "rescue": [
@@ -290,9 +301,10 @@ class Compiler(Calls):
                 "Leave out hosts outside --limit",
                 when="not (maintbook_in_limit | bool)",
             ),
+            take_part(),
             {
                 "name": "Run the maintenance",
-                "when": TARGET_WHEN,
+                "when": "maintbook_go",
                 "block": self.maintain_block(),
                 "rescue": self.rescue_block(),
                 **({"always": always} if (always := self.always_block()) else {}),
