@@ -117,6 +117,9 @@ def _lines(value: Any, indent: int) -> list[str]:
                 trailing = getattr(item, "trailing", "")
                 out.append(f"{pad}- {inner[0].lstrip()}" + (f"  # {trailing}" if trailing else ""))
                 out += inner[1:]
+            elif (folded := _folded(item, indent)) is not None:
+                out.append(f"{pad}- {folded[0]}")
+                out += folded[1:]
             else:
                 out.append(f"{pad}- {_inline(item)}")
         return out
