@@ -6,6 +6,7 @@ import getpass
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,31 @@ def _inventory(options: RunOptions, config: Config) -> Path:
     return inventory.resolve()
 
 
+def run_folder(runbook: Runbook, root: Path, started: datetime) -> tuple[str, Path]:
+    """The run id and `.maintbook/runs/<runbook-id>/<UTC timestamp>/` of a new run."""
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    folder = root / ".maintbook" / "runs" / runbook.id / stamp
+    if folder.exists():  # a second run within the same second
+        stamp = started.strftime("%Y%m%dT%H%M%S%fZ")
+        folder = folder.with_name(stamp)
+    return f"{runbook.id}-{stamp}", folder
+
+
+def extravars(options: RunOptions, run_id: str, root: Path, who: str) -> dict[str, object]:
+    """What the compiled playbook gets on the command line: the run, who, and the overrides."""
+    values: dict[str, object] = {
+        **parse_extra(options.extra),
+        "maintbook_run_id": run_id,
+        "maintbook_root": str(root),
+        "maintbook_operator": who,
+    }
+    if options.force_window:
+        values["maintbook_force_reason"] = options.force_reason
+    if options.limit:
+        values["maintbook_limit"] = options.limit
+    return values
+
+
 def run_runbook(options: RunOptions) -> int:
     """Run one runbook end to end; the exit code of SPEC §8."""
     if options.force_window and not options.force_reason:
@@ -87,40 +113,18 @@ def run_runbook(options: RunOptions) -> int:
         )
     runbook, config = _load(options)
     inventory = _inventory(options, config)
-    extra = parse_extra(options.extra)
-    started = utc_now()
-    stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    run_id = f"{runbook.id}-{stamp}"
-    folder = config.root / ".maintbook" / "runs" / runbook.id / stamp
-    if folder.exists():  # a second run within the same second
-        stamp = started.strftime("%Y%m%dT%H%M%S%fZ")
-        run_id, folder = f"{runbook.id}-{stamp}", folder.with_name(stamp)
+    started, who = utc_now(), operator()
+    run_id, folder = run_folder(runbook, config.root, started)
     playbook = folder / "playbook.yml"
     write_atomically(playbook, playbook_text(runbook, options.runbook, config))
     libraries, roles = library_and_roles(config.root, shipped("library"), shipped("roles"))
-    who = operator()
-    forced = (
-        {"by": who, "reason": options.force_reason}
-        if options.force_window and options.force_reason
-        else None
-    )
-    extravars: dict[str, object] = {
-        **extra,
-        "maintbook_run_id": run_id,
-        "maintbook_root": str(config.root),
-        "maintbook_operator": who,
-    }
-    if forced:
-        extravars["maintbook_force_reason"] = options.force_reason
-    if options.limit:
-        extravars["maintbook_limit"] = options.limit
     request = RunRequest(
         playbook=playbook,
         inventory=inventory,
         artifact_dir=folder / "artifacts",
         library_paths=libraries,
         role_paths=roles,
-        extravars=extravars,
+        extravars=extravars(options, run_id, config.root, who),
         secret_names=tuple(sorted(set(env_names(config.raw)))),
         check=options.check,
     )
@@ -133,6 +137,7 @@ def run_runbook(options: RunOptions) -> int:
     if not result.started:
         sink.close("not started")
         raise UsageError(f"Ansible did not start the playbook {playbook}:\n{result.output_tail}")
+    forced = {"by": who, "reason": str(options.force_reason)} if options.force_window else None
     info = records.RunInfo(run_id, runbook, started, utc_now(), who, forced, options.check)
     record = records.build_record(info, result.events, state.sent_notices(config.state, run_id))
     sink.close(record["outcome"])
