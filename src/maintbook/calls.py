@@ -65,9 +65,9 @@ class Calls:
     def channels(self) -> list[dict[str, Any]]:
         out = []
         for name in self.rb.notify:
-            options = dict(self.config.channels[name])
+            options = self.config.channel(name)
             if options.get("type") == "outbox":
-                options["path"] = self.root_path(options.get("path", ".maintbook/outbox"))
+                options["path"] = self.root_path(options["path"])
             out.append({"name": name, "config": options})
         return out
 
@@ -109,7 +109,7 @@ class Calls:
             "components": list(self.rb.components),
         }
         if params["provider"] == "file":
-            params["path"] = self.root_path(page.get("path", ".maintbook/status"))
+            params["path"] = self.root_path(self.config.status_path())
         else:
             params["page_id"] = page["page_id"]
             params["api_key_env"] = page["api_key_env"]

@@ -15,6 +15,9 @@ from maintbook.timeparse import parse_duration
 
 TYPES = ("zero-downtime", "brief-interruption", "planned-outage", "extended-outage", "emergency")
 
+OUTBOX = ".maintbook/outbox"
+STATUS = ".maintbook/status"
+
 DEFAULTS: dict[str, Any] = {
     "policy": {
         "types": {
@@ -93,8 +96,8 @@ DEFAULTS: dict[str, Any] = {
         ],
     },
     "calendars": [],
-    "channels": {"outbox": {"type": "outbox", "path": ".maintbook/outbox"}},
-    "statuspage": {"provider": "file", "path": ".maintbook/status"},
+    "channels": {"outbox": {"type": "outbox", "path": OUTBOX}},
+    "statuspage": {"provider": "file", "path": STATUS},
     "alertmanager": None,
     "state": ".maintbook/state.db",
     "templates": None,
@@ -165,6 +168,17 @@ class Config:
     def path(self, relative: str) -> Path:
         """A path from the configuration, resolved against the project root."""
         return (self.root / relative).resolve()
+
+    def channel(self, name: str) -> dict[str, Any]:
+        """A channel's settings; an outbox's folder made absolute."""
+        options = dict(self.channels[name])
+        if options.get("type") == "outbox":
+            options["path"] = str(self.path(options.get("path", OUTBOX)))
+        return options
+
+    def status_path(self) -> Path:
+        """The folder of the `file` status page."""
+        return self.path(self.statuspage.get("path", STATUS))
 
 
 def _merge(defaults: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

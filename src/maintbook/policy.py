@@ -12,7 +12,7 @@ Each conflict check is a small unit in `CHECKS`, named by its kind.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from maintbook.calendar import (
@@ -490,8 +490,3 @@ def next_slots(
     )
     slots = free_slots(allowed, blockers, low, runbook.duration, high, count)
     return [Slot(p.start, p.end, p.name) for p in slots]
-
-
-def with_start(runbook: Runbook, start: datetime) -> Runbook:
-    """The runbook moved to another start (for "what if" checks of a proposed slot)."""
-    return replace(runbook, start=start)

@@ -11,7 +11,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from maintbook.model import Runbook
-from maintbook.records import RESULT_EVENTS, Event, result_of, step_of
+from maintbook.records import RESULT_EVENTS, result_of, step_of
+from maintbook.runner import Event
 
 
 def planned_steps(runbook: Runbook) -> list[tuple[str, str]]:

@@ -9,9 +9,8 @@ from typing import Any
 
 from maintbook.compiler import TARGETS_CHECK, WINDOW_CHECK
 from maintbook.model import Runbook
+from maintbook.runner import Event
 from maintbook.timeparse import format_duration, format_utc, parse_rfc3339
-
-Event = dict[str, Any]
 
 PREFIXES = {
     "Precheck | ": "precheck",

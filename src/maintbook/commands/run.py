@@ -161,12 +161,8 @@ def _summary(record: dict[str, Any], folder: Path, config: Config) -> None:
     click.echo(f"  record:      {folder / 'record.json'}")
     click.echo(f"  report:      {folder / 'report.md'}")
     if config.statuspage.get("provider", "file") == "file":
-        click.echo(
-            f"  status page: {config.path(config.statuspage.get('path', '.maintbook/status'))}"
-            "/index.html"
-        )
-    for name, channel in config.channels.items():
+        click.echo(f"  status page: {config.status_path() / 'index.html'}")
+    for name in config.channels:
+        channel = config.channel(name)
         if channel.get("type") == "outbox":
-            click.echo(
-                f"  outbox:      {config.path(channel.get('path', '.maintbook/outbox'))} ({name})"
-            )
+            click.echo(f"  outbox:      {channel['path']} ({name})")

@@ -31,14 +31,6 @@ from maintbook.timeparse import utc_now
 GRACE = timedelta(days=1)
 
 
-def channel_config(config: Config, name: str) -> dict[str, Any]:
-    """A channel's settings with its outbox path made absolute."""
-    options = dict(config.channels[name])
-    if options.get("type") == "outbox":
-        options["path"] = str(config.path(options.get("path", ".maintbook/outbox")))
-    return options
-
-
 def scheduled(runbooks: Sequence[Runbook], config: Config, now: datetime) -> list[TickRunbook]:
     return [
         TickRunbook(
@@ -119,7 +111,7 @@ def run_tick(
 
     tick(
         scheduled(runbooks, config, moment),
-        {name: channel_config(config, name) for name in config.channels},
+        {name: config.channel(name) for name in config.channels},
         config.state,
         moment,
         collect,
