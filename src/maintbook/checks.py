@@ -54,6 +54,9 @@ def walk_steps(data: dict[str, Any]) -> Iterator[tuple[PathKey, dict[str, Any]]]
 
     for phase in PHASES:
         yield from nested((phase,), data.get(phase))
+    soak = data.get("soak")
+    if isinstance(soak, dict):
+        yield from nested(("soak", "checks"), soak.get("checks"))
 
 
 @check("step-action")
@@ -111,8 +114,14 @@ def _durations(doc: Document) -> Iterator[tuple[PathKey, Any]]:
     window = doc.data.get("window", {})
     if "duration" in window:
         yield ("window", "duration"), window["duration"]
-    if "progress_every" in doc.data:
-        yield ("progress_every",), doc.data["progress_every"]
+    for key in ("progress_every", "rollback_reserve"):
+        if key in doc.data:
+            yield (key,), doc.data[key]
+    soak = doc.data.get("soak")
+    if isinstance(soak, dict):
+        for key in ("duration", "every"):
+            if key in soak:
+                yield ("soak", key), soak[key]
     for path, step in walk_steps(doc.data):
         for key in ("timeout", "delay", "wait"):
             if key in step:

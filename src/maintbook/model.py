@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from maintbook.loader import Document, PathKey
@@ -29,6 +29,7 @@ class Step:
     tags: tuple[str, ...] = ()
     run_once: bool | None = None
     delegate_to: str | None = None
+    hosts: str | None = None
     rollback: tuple[Step, ...] = ()
 
 
@@ -37,6 +38,39 @@ class Approval:
     role: str
     by: str
     at: str | None = None
+    digest: str | None = None
+
+
+@dataclass(frozen=True)
+class Impact:
+    """What customers will notice: public notices and the status page say this."""
+
+    summary: str
+    expect: str = ""
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    """A recurring runbook's occurrences: the RRULE's dates at `start` local time in `tz`."""
+
+    rrule: str
+    start: time
+    tz: str = "UTC"
+    run: str = "manual"  # auto: `maintbook tick` starts each occurrence
+    on_conflict: str = "next-slot"  # or skip
+
+
+@dataclass(frozen=True)
+class Soak:
+    """Checks that run every `every` for `duration` after maintenance mode is off."""
+
+    duration: timedelta
+    every: timedelta
+    checks: tuple[Step, ...]
+
+    @property
+    def rounds(self) -> int:
+        return max(1, int(self.duration.total_seconds() // max(1, self.every.total_seconds())))
 
 
 @dataclass(frozen=True)
@@ -57,7 +91,7 @@ class Runbook:
     type: str
     risk: str
     systems: tuple[str, ...]
-    start: datetime
+    window_start: datetime | None  # None for a recurring series; set on each occurrence
     duration: timedelta
     targets: Targets
     steps: tuple[Step, ...]
@@ -72,11 +106,46 @@ class Runbook:
     precheck: tuple[Step, ...] = ()
     verify: tuple[Step, ...] = ()
     rollback: tuple[Step, ...] = ()
+    impact: Impact | None = None
+    recurrence: Recurrence | None = None
+    occurrence: str | None = None  # YYYYMMDDTHHMMZ of one occurrence of a recurring runbook
+    rollback_reserve: timedelta | None = None
+    soak: Soak | None = None
+    on_interrupt: str = "rollback"
     lines: dict[str, int] = field(default_factory=dict, compare=False)
+
+    @property
+    def start(self) -> datetime:
+        """The window start of a one-off runbook or of one occurrence."""
+        if self.window_start is None:
+            raise ValueError(f"{self.id} recurs: pick an occurrence before asking for its window")
+        return self.window_start
 
     @property
     def end(self) -> datetime:
         return self.start + self.duration
+
+    @property
+    def is_series(self) -> bool:
+        """A recurring runbook before an occurrence is chosen."""
+        return self.window_start is None
+
+    @property
+    def maintenance_id(self) -> str:
+        """The id of this maintenance: the runbook id, or `<id>@<occurrence>`."""
+        return f"{self.id}@{self.occurrence}" if self.occurrence else self.id
+
+    def at(self, start: datetime) -> Runbook:
+        """The occurrence of a recurring runbook that starts at `start`."""
+        return replace(self, window_start=start, occurrence=occurrence_key(start))
+
+    def all_steps(self) -> tuple[Step, ...]:
+        """The steps of every phase, and each step's own rollback, in runbook order."""
+        found: list[Step] = []
+        for phase in PHASES:
+            for step in self.phase(phase):
+                found += [step, *step.rollback]
+        return tuple(found) + (self.soak.checks if self.soak else ())
 
     @property
     def is_emergency(self) -> bool:
@@ -90,6 +159,11 @@ class Runbook:
             "rollback": self.rollback,
         }
         return phases[name]
+
+
+def occurrence_key(start: datetime) -> str:
+    """`20261206T0200Z`: the occurrence part of a maintenance id."""
+    return start.strftime("%Y%m%dT%H%MZ")
 
 
 def action_kind(step: dict[str, Any]) -> str | None:
@@ -118,6 +192,7 @@ def _step(document: Document, path: PathKey, data: dict[str, Any]) -> Step:
         tags=tuple(data.get("tags", ())),
         run_once=data.get("run_once"),
         delegate_to=data.get("delegate_to"),
+        hosts=data.get("hosts"),
         rollback=_steps(document, (*path, "rollback"), data.get("rollback", [])),
     )
 
@@ -126,11 +201,43 @@ def _steps(document: Document, path: PathKey, items: list[dict[str, Any]]) -> tu
     return tuple(_step(document, (*path, i), item) for i, item in enumerate(items))
 
 
+def _clock(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _recurrence(data: dict[str, Any] | None) -> Recurrence | None:
+    if data is None:
+        return None
+    return Recurrence(
+        rrule=data["rrule"],
+        start=_clock(data["start"]),
+        tz=data.get("tz", "UTC"),
+        run=data.get("run", "manual"),
+        on_conflict=data.get("on_conflict", "next-slot"),
+    )
+
+
+def _soak(document: Document, data: dict[str, Any] | None) -> Soak | None:
+    if data is None:
+        return None
+    return Soak(
+        duration=parse_duration(data["duration"]),
+        every=parse_duration(data["every"]),
+        checks=_steps(document, ("soak", "checks"), data["checks"]),
+    )
+
+
+def _impact(data: dict[str, Any] | None) -> Impact | None:
+    return None if data is None else Impact(data["summary"], data.get("expect", ""))
+
+
 def build_runbook(document: Document) -> Runbook:
     """The model of a runbook whose schema and semantic checks passed."""
     data = document.data
     targets = data["targets"]
     lines = {key: document.source.key((key,))[0] for key in data}
+    start = data["window"].get("start")
     return Runbook(
         file=document.file,
         id=data["id"],
@@ -139,7 +246,7 @@ def build_runbook(document: Document) -> Runbook:
         type=data["type"],
         risk=data.get("risk", "medium"),
         systems=tuple(data["systems"]),
-        start=parse_rfc3339(data["window"]["start"]),
+        window_start=parse_rfc3339(start) if start is not None else None,
         duration=parse_duration(data["window"]["duration"]),
         targets=Targets(
             targets["hosts"], targets.get("serial"), targets.get("max_fail_percentage")
@@ -148,7 +255,8 @@ def build_runbook(document: Document) -> Runbook:
         description=data.get("description", ""),
         justification=data.get("justification", ""),
         approvals=tuple(
-            Approval(a["role"], a["by"], a.get("at")) for a in data.get("approvals", [])
+            Approval(a["role"], a["by"], a.get("at"), a.get("digest"))
+            for a in data.get("approvals", [])
         ),
         notify=tuple(data.get("notify", ())),
         progress_every=_optional_duration(data.get("progress_every")),
@@ -158,5 +266,10 @@ def build_runbook(document: Document) -> Runbook:
         precheck=_steps(document, ("precheck",), data.get("precheck", [])),
         verify=_steps(document, ("verify",), data.get("verify", [])),
         rollback=_steps(document, ("rollback",), data.get("rollback", [])),
+        impact=_impact(data.get("impact")),
+        recurrence=_recurrence(data.get("recurrence")),
+        rollback_reserve=_optional_duration(data.get("rollback_reserve")),
+        soak=_soak(document, data.get("soak")),
+        on_interrupt=data.get("on_interrupt", "rollback"),
         lines=lines,
     )

@@ -35,7 +35,7 @@ def make_runbook(start: datetime, duration: timedelta = timedelta(hours=1), *,
     if approvals is None:
         approvals = (Approval(ROLE_OF[type], "alice"),)
     return Runbook(file=file, id=id, title="t", owner=owner, type=type, risk="low",
-                   systems=systems, start=start, duration=duration, targets=Targets(hosts),
+                   systems=systems, window_start=start, duration=duration, targets=Targets(hosts),
                    steps=(), approvals=approvals, lines={"window": 12})
 
 

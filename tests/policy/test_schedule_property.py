@@ -63,7 +63,7 @@ def test_every_scheduled_slot_passes_check(runbook: Runbook, others: list[Runboo
     for slot in slots:
         assert slot.start >= max(after or now, now)
         assert slot.end - slot.start == runbook.duration
-        moved = replace(runbook, start=slot.start)
+        moved = replace(runbook, window_start=slot.start)
         errors = [c for c in check_conflicts(moved, policy, now, others, calendar)
                   if c.severity == "error"]
         assert errors == []
