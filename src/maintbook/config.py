@@ -11,6 +11,7 @@ from typing import Any
 from maintbook.diagnostics import Diagnostic
 from maintbook.loader import Document, load_file
 from maintbook.schema import validate_schema
+from maintbook.store.db import Location
 from maintbook.timeparse import parse_duration
 
 TYPES = ("zero-downtime", "brief-interruption", "planned-outage", "extended-outage", "emergency")
@@ -159,7 +160,7 @@ class Config:
     statuspage: dict[str, Any]
     alertmanager: dict[str, Any] | None
     calendars: tuple[dict[str, Any], ...]
-    state: Path
+    state: Location
     root: Path
     templates: Path | None = None
     file: str | None = None
@@ -242,6 +243,13 @@ def build_policy(data: dict[str, Any]) -> Policy:
     )
 
 
+def _state(value: str | dict[str, Any], root: Path) -> Location:
+    """A SQLite path (relative to the project root) or a PostgreSQL URL."""
+    if isinstance(value, dict):
+        return Location(url=str(value["url"]), password_env=value.get("password_env"))
+    return Location(path=(root / value).resolve())
+
+
 def build_config(data: dict[str, Any], root: Path, file: str | None = None) -> Config:
     """A Config from an (already validated) project mapping merged over the defaults."""
     merged = _merge(DEFAULTS, data)
@@ -252,7 +260,7 @@ def build_config(data: dict[str, Any], root: Path, file: str | None = None) -> C
         statuspage=merged["statuspage"],
         alertmanager=merged["alertmanager"],
         calendars=tuple(merged["calendars"]),
-        state=(root / merged["state"]).resolve(),
+        state=_state(merged["state"], root),
         root=root.resolve(),
         templates=(root / templates).resolve() if templates else None,
         file=file,

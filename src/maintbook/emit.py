@@ -138,3 +138,11 @@ def emit(document: list[Any], header: str) -> str:
         lines.append(f"- {inner[0].lstrip()}")
         lines += inner[1:]
     return "\n".join(lines) + "\n"
+
+
+def emit_data(value: dict[str, Any], header: str = "") -> str:
+    """A YAML document holding one mapping (variables files)."""
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    lines.append("---")
+    lines += _lines(value, 0) if value else ["{}"]
+    return "\n".join(lines) + "\n"

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from maintbook.digest import content_digest
 from maintbook.loader import Document, PathKey
 from maintbook.timeparse import parse_duration, parse_rfc3339
 
@@ -112,6 +113,7 @@ class Runbook:
     rollback_reserve: timedelta | None = None
     soak: Soak | None = None
     on_interrupt: str = "rollback"
+    digest: str = ""  # of the executable content, which approvals are bound to
     lines: dict[str, int] = field(default_factory=dict, compare=False)
 
     @property
@@ -271,5 +273,6 @@ def build_runbook(document: Document) -> Runbook:
         rollback_reserve=_optional_duration(data.get("rollback_reserve")),
         soak=_soak(document, data.get("soak")),
         on_interrupt=data.get("on_interrupt", "rollback"),
+        digest=content_digest(data),
         lines=lines,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from maintbook.checks import Context, run_checks
@@ -75,3 +76,13 @@ def require_config(config_path: Path | None, fmt: str) -> Config:
     if config is None:
         raise UsageError(report(sort_diagnostics(problems), fmt).rstrip("\n"))
     return config
+
+
+def select_occurrence(runbook: Runbook, config: Config, now: datetime) -> Runbook:
+    """A one-off runbook as it is; for a recurring one, the occurrence whose run window is
+    open now, else the next one (the compiled playbook and `run` need a concrete window)."""
+    if not runbook.is_series:
+        return runbook
+    from maintbook.recurrence_select import pick
+
+    return pick(runbook, config, now)

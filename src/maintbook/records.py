@@ -1,37 +1,25 @@
-"""Runner events → the run's record: record.json, report.md and metrics.prom (SPEC §9)."""
+"""A run's record (SPEC §9, revision 2): record.json from the state database and the events.
+
+The state database says how the run ended (outcome, host end states, failures, closing
+errors, notices); the runner's events add each step's timing and result, looked up in the
+compiler's manifest (task name → step), never parsed from task names.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from maintbook.compiler import TARGETS_CHECK, WINDOW_CHECK
-from maintbook.model import Runbook
 from maintbook.runner import Event
-from maintbook.timeparse import format_duration, format_utc, parse_rfc3339
+from maintbook.store.ledger import Entry
+from maintbook.store.runs import Run
+from maintbook.timeparse import format_utc
+from maintbook.vocabulary import StepRef
 
-PREFIXES = {
-    "Precheck | ": "precheck",
-    "Step | ": "steps",
-    "Verify | ": "verify",
-    "Rollback | ": "rollback",
-}
 RESULT_EVENTS = {"runner_on_ok", "runner_on_failed", "runner_on_skipped", "runner_on_unreachable"}
-GATE_TASKS = (TARGETS_CHECK, WINDOW_CHECK)
-EXIT_CODES = {"succeeded": 0, "rolled_back": 1, "refused": 2, "rollback_failed": 3}
-OUTCOME_TASK = "Work out the outcome"
-
-
-def step_of(task_name: str) -> tuple[str, str] | None:
-    """('steps', 'Backup') for the task `Step | Backup`; None for lifecycle tasks."""
-    for prefix, phase in PREFIXES.items():
-        if task_name.startswith(prefix):
-            return phase, task_name[len(prefix) :]
-    if task_name.startswith("Rollback of ") and " | " in task_name:
-        return "rollback", task_name.split(" | ", 1)[1]
-    return None
+STDERR_LINES = 20
 
 
 def result_of(event: Event) -> str:
@@ -39,7 +27,9 @@ def result_of(event: Event) -> str:
     kind = event.get("event")
     if kind == "runner_on_skipped":
         return "skipped"
-    if kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
+    if kind == "runner_on_unreachable":
+        return "unreachable"
+    if kind == "runner_on_failed" and not data.get("ignore_errors"):
         return "failed"
     return "changed" if data.get("res", {}).get("changed") else "ok"
 
@@ -50,231 +40,115 @@ def _stamp(text: str | None) -> str | None:
     return format_utc(datetime.fromisoformat(text).astimezone()) if "T" in text else text
 
 
-def step_entries(events: list[Event]) -> list[dict[str, Any]]:
+def mask(text: str, secrets: Sequence[str]) -> str:
+    for value in secrets:
+        if value:
+            text = text.replace(value, "********")
+    return text
+
+
+def error_of(res: Mapping[str, Any], secrets: Sequence[str]) -> dict[str, Any]:
+    """msg, rc and the last lines of stderr of a failed result, secrets masked."""
+    stderr = res.get("stderr_lines") or str(res.get("stderr") or "").splitlines()
+    return {
+        "msg": mask(str(res.get("msg") or "failed"), secrets)[:2000],
+        "rc": res.get("rc"),
+        "stderr": [mask(str(line), secrets) for line in stderr[-STDERR_LINES:]],
+    }
+
+
+def step_entries(events: Sequence[Event], steps: Mapping[str, StepRef],
+                 secrets: Sequence[str]) -> list[dict[str, Any]]:
     """One entry per step task and host, in the order they finished."""
     entries = []
     for event in events:
         if event.get("event") not in RESULT_EVENTS:
             continue
         data = event.get("event_data", {})
-        found = step_of(str(data.get("task", "")))
-        if found is None:
+        ref = steps.get(str(data.get("task", "")))
+        if ref is None:
             continue
-        entries.append(
-            {
-                "phase": found[0],
-                "name": found[1],
-                "host": data.get("host"),
-                "started_at": _stamp(data.get("start")),
-                "ended_at": _stamp(data.get("end")),
-                "result": result_of(event),
-            }
-        )
+        entry: dict[str, Any] = {
+            "phase": ref.phase,
+            "name": ref.name,
+            "host": data.get("host"),
+            "started_at": _stamp(data.get("start")),
+            "ended_at": _stamp(data.get("end")),
+            "result": result_of(event),
+        }
+        if ref.undoes:
+            entry["undoes"] = ref.undoes
+        if entry["result"] in ("failed", "unreachable"):
+            entry["error"] = error_of(data.get("res", {}), secrets)
+        entries.append(entry)
     return entries
 
 
-def _result_of_task(events: list[Event], task: str) -> dict[str, Any]:
-    for event in events:
-        data = event.get("event_data", {})
-        if event.get("event") == "runner_on_ok" and data.get("task") == task:
-            res: dict[str, Any] = data.get("res", {})
-            return res
-    return {}
+def _merge_failures(entries: list[dict[str, Any]], failures: Sequence[Mapping[str, Any]],
+                    secrets: Sequence[str]) -> None:
+    """A role step fails inside the role: its rescue's record names the step and error."""
+    for failure in failures:
+        for entry in entries:
+            if (entry["name"] == failure.get("step") and entry["host"] == failure.get("host")
+                    and entry["phase"] == failure.get("phase")):
+                entry["result"] = "failed"
+                entry.setdefault("error", error_of(failure, secrets))
 
 
-def _facts(events: list[Event], task: str) -> dict[str, Any]:
-    facts: dict[str, Any] = _result_of_task(events, task).get("ansible_facts", {})
-    return facts
-
-
-def refusal(events: list[Event]) -> list[str] | None:
-    """The reasons of a refused gate task, or None when the run was not refused."""
-    for event in events:
-        data = event.get("event_data", {})
-        if event.get("event") == "runner_on_failed" and data.get("task") in GATE_TASKS:
-            res = data.get("res", {})
-            return list(res.get("reasons") or [str(res.get("msg", "refused"))])
-    return None
-
-
-def overridden_blackouts(events: list[Event]) -> list[str]:
-    """Blackouts an emergency ran through, as the window check reported them."""
-    facts = _result_of_task(events, WINDOW_CHECK)
-    return [str(b) for b in facts.get("overridden_blackouts", [])]
-
-
-def outcome_of(events: list[Event]) -> str:
-    """succeeded | rolled_back | rollback_failed | refused, from what the playbook did."""
-    if refusal(events) is not None:
-        return "refused"
-    final = _facts(events, OUTCOME_TASK).get("maintbook_final")
-    # The closing play did not run: the lifecycle itself broke; treat it as the worst case.
-    return str(final) if final in EXIT_CODES else "rollback_failed"
-
-
-def host_outcomes(events: list[Event]) -> dict[str, str]:
-    outcomes: dict[str, str] = {}
-    for event in events:
-        data = event.get("event_data", {})
-        if (
-            event.get("event") == "runner_on_ok"
-            and data.get("task") == "Share this batch's results"
-        ):
-            outcomes.update(
-                data.get("res", {}).get("ansible_facts", {}).get("maintbook_outcomes", {})
-            )
-    # Hosts outside --limit never took part.
-    return {host: outcome for host, outcome in outcomes.items() if outcome != "excluded"}
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    run_id: str
-    runbook: Runbook
-    started_at: datetime
-    ended_at: datetime
-    operator: str
-    forced: dict[str, str] | None
-    check: bool
-
-
-def build_record(
-    info: RunInfo, events: list[Event], notices: list[dict[str, Any]]
-) -> dict[str, Any]:
-    outcome = outcome_of(events)
-    steps = step_entries(events)
-    hosts = host_outcomes(events)
-    for entry in steps:
-        if (
-            entry["phase"] == "steps"
-            and entry["result"] in ("ok", "changed")
-            and hosts.get(entry["host"]) == "rolled_back"
-        ):
+def _rolled_back(entries: list[dict[str, Any]], hosts: Mapping[str, str]) -> None:
+    for entry in entries:
+        if (entry["phase"] == "steps" and entry["result"] in ("ok", "changed")
+                and hosts.get(entry["host"]) in ("rolled_back", "rollback_failed")):
             entry["result"] = "rolled_back"
+
+
+def build_record(run: Run, notices: Sequence[Entry], events: Sequence[Event],
+                 steps: Mapping[str, StepRef], window: tuple[datetime, datetime],
+                 title: str, secrets: Sequence[str] = ()) -> dict[str, Any]:
+    summary = run.summary
+    hosts = dict(summary.get("hosts") or {})
+    entries = step_entries(events, steps, secrets)
+    _merge_failures(entries, summary.get("failures") or [], secrets)
+    _rolled_back(entries, hosts)
     record: dict[str, Any] = {
-        "run_id": info.run_id,
-        "runbook": info.runbook.id,
-        "title": info.runbook.title,
-        "type": info.runbook.type,
-        "started_at": format_utc(info.started_at),
-        "ended_at": format_utc(info.ended_at),
-        "operator": info.operator,
-        "outcome": outcome,
-        "forced": info.forced,
-        "check_mode": info.check,
-        "window": {"start": format_utc(info.runbook.start), "end": format_utc(info.runbook.end)},
+        "run_id": run.run_id,
+        "runbook": run.runbook,
+        "maintenance": run.maintenance,
+        "occurrence": run.occurrence,
+        "title": title,
+        "type": run.type,
+        "started_at": run.started_at,
+        "ended_at": run.ended_at or run.started_at,
+        "operator": run.operator,
+        "outcome": run.outcome or "failed",
+        "check": run.check_run,
+        "retry": run.retry,
+        "forced": run.forced,
+        "window": {"start": format_utc(window[0]), "end": format_utc(window[1])},
         "hosts": hosts,
-        "steps": steps,
-        "notices": notices,
+        "drained": list(summary.get("drained") or []),
+        "steps": entries,
+        "failures": [{**f, **error_of(f, secrets)} for f in summary.get("failures") or []],
+        "closing_errors": [mask(str(e), secrets) for e in summary.get("closing_errors") or []],
+        "stop_reason": summary.get("stop_reason"),
+        "note": mask(str(summary.get("note") or ""), secrets),
+        "notices": [{"notice": n.kind, "channel": n.channel, "status": n.status,
+                     "attempts": n.attempts, "error": n.error, "sent_at": n.sent_at,
+                     "retry": n.retry} for n in notices],
+        "recovered_at": run.recovered_at,
     }
-    record["overridden_blackouts"] = overridden_blackouts(events)
-    reasons = refusal(events)
-    if reasons is not None:
-        record["refused_because"] = reasons
+    if summary.get("refused_because"):
+        record["refused_because"] = list(summary["refused_because"])
+    if summary.get("overridden_blackouts"):
+        record["overridden_blackouts"] = list(summary["overridden_blackouts"])
     return record
 
 
-def _seconds(record: dict[str, Any]) -> float:
-    start, end = parse_rfc3339(record["started_at"]), parse_rfc3339(record["ended_at"])
-    return (end - start).total_seconds()
+def exit_code(record: Mapping[str, Any], codes: Mapping[str, int]) -> int:
+    """SPEC §9: a succeeded run whose closing failed exits 1."""
+    code = codes.get(str(record["outcome"]), 1)
+    return 1 if code == 0 and record.get("closing_errors") else code
 
 
-def metrics(record: dict[str, Any]) -> str:
-    """Prometheus text exposition format."""
-    labels = f'runbook="{record["runbook"]}",type="{record["type"]}"'
-    ended = parse_rfc3339(record["ended_at"]).timestamp()
-    lines = [
-        "# HELP maintbook_run_duration_seconds Wall time of the maintenance run.",
-        "# TYPE maintbook_run_duration_seconds gauge",
-        f"maintbook_run_duration_seconds{{{labels}}} {_seconds(record):.3f}",
-        "# HELP maintbook_run_success 1 when the run succeeded, else 0.",
-        "# TYPE maintbook_run_success gauge",
-        f"maintbook_run_success{{{labels}}} {1 if record['outcome'] == 'succeeded' else 0}",
-        "# HELP maintbook_run_last_timestamp_seconds When the run ended (Unix time).",
-        "# TYPE maintbook_run_last_timestamp_seconds gauge",
-        f"maintbook_run_last_timestamp_seconds{{{labels}}} {ended:.0f}",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _table(rows: list[list[str]], header: list[str]) -> list[str]:
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
-
-    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
-    return out
-
-
-def report(record: dict[str, Any]) -> str:
-    """The post-maintenance review (the seeds' template): planned vs actual, per step."""
-    planned = parse_rfc3339(record["window"]["end"]) - parse_rfc3339(record["window"]["start"])
-    actual = _seconds(record)
-    steps = record["steps"]
-    failed = [s for s in steps if s["result"] == "failed"]
-    done = [s for s in steps if s["phase"] == "steps" and s["result"] in ("ok", "changed")]
-    lines = [
-        f"# Post-maintenance review: {record['runbook']}",
-        "",
-        f"**{record['title']}** ({record['type']})",
-        "",
-        "## Summary",
-        "",
-        f"- Outcome: **{record['outcome']}**",
-        f"- Run: {record['run_id']} by {record['operator']}",
-        f"- Planned window: {record['window']['start']} to {record['window']['end']} "
-        f"({format_duration(planned)})",
-        f"- Actual: {record['started_at']} to {record['ended_at']} ({actual:.0f}s)",
-        f"- Tasks completed: {len(done)} step result(s) ok or changed of "
-        f"{len([s for s in steps if s['phase'] == 'steps'])}",
-    ]
-    if record.get("check_mode"):
-        lines.append("- Check mode: nothing was changed")
-    lines += ["", "## Steps", ""]
-    rows = [
-        [
-            s["phase"],
-            s["name"],
-            str(s["host"]),
-            s["result"],
-            s["started_at"] or "",
-            s["ended_at"] or "",
-        ]
-        for s in steps
-    ]
-    lines += (
-        _table(rows, ["phase", "step", "host", "result", "started", "ended"])
-        if rows
-        else ["No step ran."]
-    )
-    lines += ["", "## Issues encountered", ""]
-    lines += [f"- {s['phase']} `{s['name']}` failed on {s['host']}" for s in failed] or ["None."]
-    for reason in record.get("refused_because", []):
-        lines.append(f"- Refused: {reason}")
-    lines += ["", "## Deviations", ""]
-    forced = record.get("forced")
-    deviations = []
-    if forced:
-        deviations.append(f"- Window forced by {forced['by']}: {forced['reason']}")
-    deviations += [
-        f"- Ran through blackout {b} (emergency)" for b in record.get("overridden_blackouts", [])
-    ]
-    if actual > planned.total_seconds():
-        deviations.append(
-            f"- Ran {actual - planned.total_seconds():.0f}s past the planned duration"
-        )
-    lines += deviations or ["None."]
-    lines += ["", "## Rollback", ""]
-    rollback = [s for s in steps if s["phase"] == "rollback"]
-    lines += [f"- `{s['name']}` on {s['host']}: {s['result']}" for s in rollback] or [
-        "No rollback was needed."
-    ]
-    lines += ["", "## Notices", ""]
-    lines += [f"- {n['notice']} via {n['channel']}: {n['status']}" for n in record["notices"]] or [
-        "None sent."
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def dump_json(record: dict[str, Any]) -> str:
+def dump_json(record: Mapping[str, Any]) -> str:
     return json.dumps(record, indent=2, ensure_ascii=False) + "\n"

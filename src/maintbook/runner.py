@@ -1,14 +1,18 @@
 """The ansible-runner adapter: explicit parameters in, RunResult out, events to a callback.
 
-This is the only module that imports ansible_runner. Secrets the configuration names
-(`*_env`) are taken out of the Ansible process environment, which ansible-runner
-writes into its artifacts, and handed over in a private file outside the project.
+This is the only module that imports ansible_runner. What it adds around it:
+- secrets the configuration names (`*_env`) are taken out of the Ansible process environment
+  (ansible-runner writes that environment into its artifacts); the plugins ask the run's
+  `SecretServer` for them instead;
+- the run's own extra variables go in through a YAML file where every value is `!unsafe`, so
+  an operator name or a `--reason` is text, never a template;
+- `cancel()` stops the playbook at once (ansible-runner kills its process group), and the
+  playbook watches its supervisor: if `maintbook run` dies, so does the playbook.
 """
 
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -16,9 +20,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from maintbook.secrets import SECRETS_FILE_ENV, write_private
+from maintbook.emit import Unsafe, emit_data
+from maintbook.secrets import SOCKET_ENV
 
 Event = dict[str, Any]
+SUPERVISOR_ENV = "MAINTBOOK_SUPERVISOR_PID"
+
+
+@dataclass(frozen=True)
+class PluginPaths:
+    """Where Ansible finds maintbook's modules, plugins and roles (project's first)."""
+
+    library: tuple[Path, ...]
+    action: tuple[Path, ...]
+    lookup: tuple[Path, ...]
+    callback: tuple[Path, ...]
+    roles: tuple[Path, ...]
 
 
 @dataclass(frozen=True)
@@ -28,11 +45,13 @@ class RunRequest:
     playbook: Path
     inventory: Path
     artifact_dir: Path
-    library_paths: tuple[Path, ...]
-    role_paths: tuple[Path, ...]
-    extravars: Mapping[str, Any]
+    paths: PluginPaths
+    extravars: Mapping[str, Any]  # maintbook's own: every string goes in as literal text
+    user_vars: Mapping[str, str] = field(default_factory=dict)  # -e K=V, templated as usual
     secret_names: tuple[str, ...] = ()
+    secrets_socket: str | None = None
     check: bool = False
+    forks: int | None = None
 
 
 @dataclass
@@ -41,6 +60,7 @@ class RunResult:
     rc: int
     events: list[Event] = field(default_factory=list)
     output_tail: str = ""
+    cancelled: bool = False
 
     @property
     def started(self) -> bool:
@@ -48,51 +68,98 @@ class RunResult:
         return any(e.get("event") == "playbook_on_play_start" for e in self.events)
 
 
-def _envvars(request: RunRequest, secrets_file: Path) -> dict[str, str]:
-    bin_dir = str(Path(sys.executable).parent)
-    return {
-        "ANSIBLE_LIBRARY": os.pathsep.join(str(p) for p in request.library_paths),
-        "ANSIBLE_ROLES_PATH": os.pathsep.join(str(p) for p in request.role_paths),
+def _join(paths: Sequence[Path]) -> str:
+    return os.pathsep.join(str(p) for p in paths)
+
+
+def ansible_env(request: RunRequest) -> dict[str, str]:
+    """The tuned settings of SPEC §14 / issue 14: no fact gathering, pipelining over SSH,
+    connection reuse, and maintbook's plugin paths."""
+    paths = request.paths
+    env = {
+        "ANSIBLE_LIBRARY": _join(paths.library),
+        "ANSIBLE_ACTION_PLUGINS": _join(paths.action),
+        "ANSIBLE_LOOKUP_PLUGINS": _join(paths.lookup),
+        "ANSIBLE_CALLBACK_PLUGINS": _join(paths.callback),
+        "ANSIBLE_CALLBACKS_ENABLED": "maintbook_supervisor",
+        "ANSIBLE_ROLES_PATH": _join(paths.roles),
         "ANSIBLE_RETRY_FILES_ENABLED": "false",
         "ANSIBLE_NOCOLOR": "true",
         "ANSIBLE_DEPRECATION_WARNINGS": "false",
-        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
-        SECRETS_FILE_ENV: str(secrets_file),
+        "ANSIBLE_GATHERING": "explicit",
+        "ANSIBLE_PIPELINING": "true",
+        "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s",
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+        SUPERVISOR_ENV: str(os.getpid()),
     }
+    if request.forks:
+        env["ANSIBLE_FORKS"] = str(request.forks)
+    if request.secrets_socket:
+        env[SOCKET_ENV] = request.secrets_socket
+    return env
 
 
-def _cmdline(request: RunRequest) -> str:
-    parts = []
-    if request.check:
-        parts.append("--check")
-    return " ".join(shlex.quote(p) for p in parts)
+def _secret_like(env: Mapping[str, str]) -> set[str]:
+    """Variables that look secret even when no configuration names them."""
+    markers = ("TOKEN", "PASSWORD", "SECRET", "WEBHOOK", "API_KEY")
+    return {name for name in env
+            if any(m in name.upper() for m in markers) and name != SOCKET_ENV}
 
 
-def run_playbook(request: RunRequest, on_event: Callable[[Event], None]) -> RunResult:
-    """Run one playbook; every event goes to `on_event` as it happens."""
+def _extravars_file(request: RunRequest, folder: Path) -> Path:
+    """maintbook's own variables as literal text (`!unsafe`), the operator's -e as given."""
+    path = folder / "extravars.yml"
+    values: dict[str, Any] = dict(request.user_vars)
+    values.update({k: _literal(v) for k, v in request.extravars.items()})
+    path.write_text(emit_data(values), encoding="utf-8")
+    return path
+
+
+def _literal(value: Any) -> Any:
+    if isinstance(value, str):
+        return Unsafe(value)
+    if isinstance(value, dict):
+        return {k: _literal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_literal(v) for v in value]
+    return value
+
+
+def run_playbook(request: RunRequest, on_event: Callable[[Event], None],
+                 cancel: Callable[[], bool] = lambda: False) -> RunResult:
+    """Run one playbook; every event goes to `on_event` as it happens; `cancel()` returning
+    true stops it at once."""
     import ansible_runner
 
     events: list[Event] = []
+    cancelled = False
 
     def handle(event: Event) -> bool:
         events.append(event)
         on_event(event)
         return True
 
-    secrets = {name: os.environ[name] for name in request.secret_names if os.environ.get(name)}
-    with tempfile.TemporaryDirectory(prefix="maintbook-") as private:
-        secrets_file = Path(private) / "secrets.json"
-        (Path(private) / "data").mkdir()
-        write_private(secrets, secrets_file)
+    def should_cancel() -> bool:
+        nonlocal cancelled
+        cancelled = cancelled or cancel()
+        return cancelled
+
+    with tempfile.TemporaryDirectory(prefix="maintbook-ansible-") as private:
+        data = Path(private)
+        (data / "data").mkdir()
+        cmdline = ["-e", f"@{_extravars_file(request, data)}"]
+        if request.check:
+            cmdline.append("--check")
         runner = ansible_runner.interface.init_runner(
-            private_data_dir=str(Path(private) / "data"),
+            private_data_dir=str(data / "data"),
             artifact_dir=str(request.artifact_dir),
             playbook=str(request.playbook),
             inventory=str(request.inventory),
-            extravars=dict(request.extravars),
-            envvars=_envvars(request, secrets_file),
-            cmdline=_cmdline(request) or None,
+            envvars=ansible_env(request),
+            cmdline=" ".join(cmdline),
             event_handler=handle,
+            cancel_callback=should_cancel,
+            settings={"pexpect_timeout": 0.5},
             quiet=True,
             suppress_env_files=True,
             ident="ansible",
@@ -101,38 +168,26 @@ def run_playbook(request: RunRequest, on_event: Callable[[Event], None]) -> RunR
             runner.config.env.pop(name, None)
         runner.run()
     stdout = request.artifact_dir / "ansible" / "stdout"
-    lines = (
-        stdout.read_text(encoding="utf-8", errors="replace").splitlines() if stdout.exists() else []
-    )
+    lines = stdout.read_text(encoding="utf-8", errors="replace").splitlines() \
+        if stdout.exists() else []
     return RunResult(
         status=str(runner.status),
         rc=int(runner.rc or 0),
         events=events,
         output_tail="\n".join(line for line in lines[-15:] if line.strip()),
+        cancelled=cancelled,
     )
 
 
-def _secret_like(env: Mapping[str, str]) -> set[str]:
-    """Variables that look secret even when no configuration names them."""
-    markers = ("TOKEN", "PASSWORD", "SECRET", "WEBHOOK", "API_KEY")
-    return {
-        name for name in env if any(m in name.upper() for m in markers) and name != SECRETS_FILE_ENV
-    }
+def plugin_paths(project_root: Path, shipped: Callable[[str], Path]) -> PluginPaths:
+    """The project's own folders first, then the shipped ones."""
 
-
-def library_and_roles(
-    project_root: Path, shipped_library: Path, shipped_roles: Path
-) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
-    """The project's own library/ and roles/ first, then the shipped ones."""
-
-    def ordered(paths: Sequence[Path]) -> tuple[Path, ...]:
+    def ordered(name: str) -> tuple[Path, ...]:
         unique: list[Path] = []
-        for path in paths:
+        for path in (project_root / name, shipped(name)):
             if path.is_dir() and path.resolve() not in unique:
                 unique.append(path.resolve())
         return tuple(unique)
 
-    return (
-        ordered([project_root / "library", shipped_library]),
-        ordered([project_root / "roles", shipped_roles]),
-    )
+    return PluginPaths(ordered("library"), ordered("action_plugins"), ordered("lookup_plugins"),
+                       ordered("callback_plugins"), ordered("roles"))

@@ -1,22 +1,41 @@
-"""`maintbook compile`: write one playbook per runbook."""
+"""`maintbook compile`: write one playbook per runbook, and what it needs to run anywhere.
+
+Beside each playbook: its soak tasks (when the runbook soaks) and its step manifest
+(`<name>.steps.json`: task name → step, for records). With `-o DIR`, also an `ansible.cfg`
+naming maintbook's modules, plugins and roles, so `cd DIR && ansible-playbook -i INVENTORY
+PLAYBOOK` runs the same lifecycle as `maintbook run` (SPEC §7).
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from maintbook.calls import Target
-from maintbook.compiler import compile_runbook, playbook_header
+from maintbook.compiler import Compiler, playbook_header, soak_file_name
 from maintbook.config import Config
 from maintbook.diagnostics import has_errors, report, sort_diagnostics
 from maintbook.emit import emit
 from maintbook.model import Runbook
-from maintbook.project import Loaded, load_runbooks, require_config
+from maintbook.project import load_runbooks, require_config, select_occurrence
+from maintbook.resources import shipped
+from maintbook.runner import PluginPaths, plugin_paths
+from maintbook.timeparse import utc_now
+from maintbook.vocabulary import dump_manifest
 
 DEFAULT_BUILD = ".maintbook/build"
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """The files of one compiled runbook: name → text."""
+
+    playbook: str
+    files: dict[str, str]
 
 
 def project_relative(path: Path, config: Config) -> str:
@@ -24,9 +43,48 @@ def project_relative(path: Path, config: Config) -> str:
     return os.path.relpath(path.resolve(), config.root).replace(os.sep, "/")
 
 
-def playbook_text(runbook: Runbook, path: Path, config: Config) -> str:
-    target = Target(config, project_relative(path, config))
-    return emit(compile_runbook(runbook, target), playbook_header(runbook, target))
+def compile_runbook(runbook: Runbook, path: Path, config: Config, out_dir: Path,
+                    stem: str) -> Compiled:
+    target = Target(config, project_relative(path, config), out_dir)
+    compiler = Compiler(runbook, target)
+    soak = soak_file_name(stem)
+    files = {f"{stem}.yml": emit(compiler.plays(soak), playbook_header(runbook, target))}
+    if runbook.soak is not None:
+        files[soak] = emit(compiler.soak_tasks(), f"Soak round of {runbook.maintenance_id}, "
+                           f"included by {stem}.yml.")
+    files[f"{stem}.steps.json"] = dump_manifest(compiler.refs)
+    return Compiled(f"{stem}.yml", files)
+
+
+def unwind_playbook(runbook: Runbook, path: Path, config: Config, out_dir: Path) -> str:
+    target = Target(config, project_relative(path, config), out_dir)
+    return emit(Compiler(runbook, target).unwind_plays(),
+                f"Unwind of {runbook.maintenance_id} after an interrupt, written by "
+                "maintbook run.")
+
+
+def ansible_cfg(paths: PluginPaths) -> str:
+    """Where Ansible finds maintbook's parts, and the tuned transport of `maintbook run`."""
+
+    def joined(found: tuple[Path, ...]) -> str:
+        return ":".join(str(p) for p in found)
+
+    return "\n".join([
+        "# Written by maintbook compile: the paths of maintbook's modules, plugins and roles.",
+        "[defaults]",
+        f"library = {joined(paths.library)}",
+        f"action_plugins = {joined(paths.action)}",
+        f"lookup_plugins = {joined(paths.lookup)}",
+        f"callback_plugins = {joined(paths.callback)}",
+        f"roles_path = {joined(paths.roles)}",
+        "retry_files_enabled = False",
+        "gathering = explicit",
+        "",
+        "[ssh_connection]",
+        "pipelining = True",
+        "ssh_args = -o ControlMaster=auto -o ControlPersist=60s",
+        "",
+    ])
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -36,13 +94,8 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def output_path(item: Loaded, out_dir: Path) -> Path:
-    return out_dir / f"{item.path.stem}.yml"
-
-
-def run_compile(
-    paths: Sequence[Path], config_path: Path | None, out_dir: Path | None, fmt: str
-) -> int:
+def run_compile(paths: Sequence[Path], config_path: Path | None, out_dir: Path | None,
+                fmt: str) -> int:
     """Validate every runbook; only when all are clean, write their playbooks."""
     config = require_config(config_path, fmt)
     loaded = load_runbooks(paths, config)
@@ -51,11 +104,16 @@ def run_compile(
         click.echo(report(diagnostics, fmt), nl=False)
     if has_errors(diagnostics):
         return 1
-    target_dir = out_dir or config.root / DEFAULT_BUILD
+    target_dir = (out_dir or config.root / DEFAULT_BUILD).resolve()
     for item in loaded:
         assert item.runbook is not None
-        destination = output_path(item, target_dir)
-        write_atomically(destination, playbook_text(item.runbook, item.path, config))
+        runbook = select_occurrence(item.runbook, config, utc_now())
+        compiled = compile_runbook(runbook, item.path, config, target_dir, item.path.stem)
+        for name, text in compiled.files.items():
+            write_atomically(target_dir / name, text)
         if fmt == "text":
-            click.echo(f"{item.path} -> {destination}")
+            click.echo(f"{item.path} -> {target_dir / compiled.playbook}")
+    if out_dir is not None:
+        write_atomically(target_dir / "ansible.cfg",
+                         ansible_cfg(plugin_paths(config.root, shipped)))
     return 0

@@ -1,0 +1,23 @@
+"""Action plugin `statuspage_maintenance`: the maintenance's status-page entry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from maintbook import statuspage
+from maintbook.plugins.base import LifecycleAction, plain
+from maintbook.plugins.window import ending_of
+from maintbook.runtime.closing import close_page
+
+
+class ActionModule(LifecycleAction):
+    def work(self, args: dict[str, Any], check: bool, now: datetime) -> dict[str, Any]:
+        ctx = self.context(args)
+        if args["state"] == "closed":
+            ending = ending_of(plain(args["ending"]))
+            close_page(ctx, ending, now)
+            return {"changed": not check}
+        change = statuspage.change_for(ctx, args["state"], body=args.get("body"))
+        changed, record = statuspage.publish(ctx, change, now=now, check=check)
+        return {"changed": changed, "maintenance": record}

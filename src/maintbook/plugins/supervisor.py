@@ -1,0 +1,39 @@
+"""Callback plugin `maintbook_supervisor`: stop the playbook when its supervisor is gone."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from typing import Any
+
+from ansible.plugins.callback import CallbackBase
+
+from maintbook.process import alive, start_time
+
+SUPERVISOR_ENV = "MAINTBOOK_SUPERVISOR_PID"
+POLL = 0.5
+
+
+def watch(pid: int, started: str | None) -> None:
+    """Kill this process group as soon as `pid` (started at `started`) is gone."""
+    while alive(pid, started):
+        time.sleep(POLL)
+    os.killpg(os.getpgid(0), signal.SIGKILL)
+
+
+class CallbackModule(CallbackBase):  # type: ignore[misc]
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "maintbook_supervisor"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        value = os.environ.get(SUPERVISOR_ENV, "")
+        if value.isdigit():
+            pid = int(value)
+            thread = threading.Thread(target=watch, args=(pid, start_time(pid)), daemon=True,
+                                      name="maintbook-supervisor")
+            thread.start()

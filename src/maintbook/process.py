@@ -1,0 +1,76 @@
+"""Is a process still there? A pid plus its start time, so that a reused pid does not count.
+
+Leases (SPEC §10) name their holder by host name, pid and start time: on the same host the
+process table decides; on another host only the heartbeat can.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+from pathlib import Path
+
+
+def hostname() -> str:
+    return socket.gethostname()
+
+
+def start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (/proc/PID/stat field 22)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
+    fields = stat.rpartition(")")[2].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def alive(pid: int, started: str | None) -> bool:
+    """Whether the process `pid` that started at `started` still runs on this host."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    now = start_time(pid)
+    if now is None:
+        return False
+    state = Path(f"/proc/{pid}/stat").read_text(errors="replace").rpartition(")")[2].split()
+    if state and state[0] == "Z":  # a zombie has finished; only its parent has not reaped it
+        return False
+    return started is None or now == started
+
+
+def children(pid: int) -> list[int]:
+    """Every descendant of `pid`, found through /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rpartition(")")[2].split()
+        if len(fields) > 1:
+            parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_tree(pid: int, sig: int = signal.SIGKILL) -> None:
+    """Signal `pid` and everything it started (found first, so nothing escapes reparenting)."""
+    for target in [pid, *children(pid)]:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(target, sig)

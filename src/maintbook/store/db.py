@@ -1,0 +1,232 @@
+"""Connections to the state database: SQLite (the embedded default) or PostgreSQL.
+
+Every change happens in a `write()` transaction, and write transactions are serialised: on
+SQLite by `BEGIN IMMEDIATE` (WAL mode, so readers never wait), on PostgreSQL by a
+transaction-level advisory lock. Races between runs, commands and operators on different
+machines therefore resolve the same way on both: one transaction sees the other's result.
+
+SQL is written once, with `?` placeholders; the PostgreSQL connection binds them as `%s`.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from maintbook.errors import MaintbookError
+from maintbook.store.schema import LEGACY_TABLES, MIGRATIONS, SCHEMA_VERSION
+
+# An arbitrary constant: the one advisory lock all maintbook writers share on PostgreSQL.
+_PG_LOCK = 0x6D61696E74626B
+
+
+class StateError(MaintbookError):
+    """The state database cannot be used: missing driver, unreachable, damaged (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the state lives: a SQLite file, or a PostgreSQL URL and its password variable."""
+
+    path: Path | None = None
+    url: str | None = None
+    password_env: str | None = None
+
+    def __str__(self) -> str:
+        return str(self.path) if self.path is not None else str(self.url)
+
+    @property
+    def exists(self) -> bool:
+        return self.url is not None or (self.path is not None and self.path.exists())
+
+
+Row = tuple[Any, ...]
+
+
+class Tx(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+
+class _Cursor:
+    """One transaction's statements, with `?` placeholders on both backends."""
+
+    def __init__(self, cursor: Any, postgres: bool) -> None:
+        self.cursor, self.postgres = cursor, postgres
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.postgres else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.cursor.execute(self._sql(sql), tuple(params))
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        self.execute(sql, params)
+        row = self.cursor.fetchone()
+        return None if row is None else tuple(row)
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self.execute(sql, params)
+        return [tuple(row) for row in self.cursor.fetchall()]
+
+
+def _damaged(location: Location, exc: Exception) -> StateError:
+    return StateError(
+        f"the state database {location} cannot be read ({exc}); it is damaged or not a "
+        "maintbook state database. Nothing was run. Move it aside and restore it from a "
+        "backup: it holds the maintenance states, the notice ledger and the run history"
+    )
+
+
+class Store:
+    """An open state database; `write()` and `read()` give transactions."""
+
+    def __init__(self, location: Location, connection: Any, backend: str) -> None:
+        self.location, self.connection, self.backend = location, connection, backend
+
+    # ---------------------------------------------------------------- opening
+
+    @classmethod
+    def open(cls, location: Location, *, verify: bool = False) -> Store:
+        """Open (and create or migrate) the database; StateError when it cannot be used."""
+        store = _open_postgres(location) if location.url else _open_sqlite(location)
+        try:
+            if verify:
+                store.verify()
+            store.migrate()
+        except (sqlite3.DatabaseError, OSError) as exc:
+            store.close()
+            raise _damaged(location, exc) from exc
+        except Exception as exc:
+            store.close()
+            if type(exc).__module__.startswith("psycopg"):
+                raise StateError(f"the state database {location}: {exc}") from exc
+            raise
+        return store
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def verify(self) -> None:
+        """A cheap integrity check (SQLite `quick_check`); StateError when damaged."""
+        if self.backend != "sqlite":
+            return
+        rows = self.connection.execute("PRAGMA quick_check").fetchall()
+        if [tuple(r) for r in rows] != [("ok",)]:
+            raise _damaged(self.location, ValueError("; ".join(str(r[0]) for r in rows[:3])))
+
+    def migrate(self) -> None:
+        with self.read() as tx:
+            if self._version(tx) >= SCHEMA_VERSION:
+                return
+        with self.write() as tx:
+            if self._version(tx) >= SCHEMA_VERSION:
+                return
+            self._set_legacy_aside(tx)
+            for version, statements in MIGRATIONS:
+                if version > self._version(tx):
+                    for statement in statements(self.backend):
+                        tx.execute(statement)
+            tx.execute(
+                "INSERT INTO maintbook_meta (key, value) VALUES ('schema', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(SCHEMA_VERSION),),
+            )
+
+    def _version(self, tx: Tx) -> int:
+        if not self._has_table(tx, "maintbook_meta"):
+            return 0
+        row = tx.one("SELECT value FROM maintbook_meta WHERE key = 'schema'")
+        return int(row[0]) if row else 0
+
+    def _has_table(self, tx: Tx, name: str) -> bool:
+        if self.backend == "sqlite":
+            sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        else:
+            sql = "SELECT 1 FROM information_schema.tables WHERE table_name = ?"
+        return tx.one(sql, (name,)) is not None
+
+    def _set_legacy_aside(self, tx: Tx) -> None:
+        """The first release's tables (no schema version) are renamed legacy_*, not lost."""
+        if self._has_table(tx, "maintbook_meta"):
+            return
+        for name in LEGACY_TABLES:
+            if self._has_table(tx, name) and not self._has_table(tx, f"legacy_{name}"):
+                tx.execute(f"ALTER TABLE {name} RENAME TO legacy_{name}")
+
+    # ---------------------------------------------------------------- transactions
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        """A transaction that no other writer interleaves with."""
+        with self._transaction(exclusive=True) as tx:
+            yield tx
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        with self._transaction(exclusive=False) as tx:
+            yield tx
+
+    @contextmanager
+    def _transaction(self, exclusive: bool) -> Iterator[Tx]:
+        cursor = self.connection.cursor()
+        tx = _Cursor(cursor, self.backend == "postgresql")
+        try:
+            if self.backend == "sqlite":
+                cursor.execute("BEGIN IMMEDIATE" if exclusive else "BEGIN")
+            elif exclusive:
+                tx.execute("SELECT pg_advisory_xact_lock(?)", (_PG_LOCK,))
+            yield tx
+        except BaseException:
+            self.connection.rollback()
+            raise
+        else:
+            self.connection.commit()
+        finally:
+            cursor.close()
+
+
+def _open_sqlite(location: Location) -> Store:
+    assert location.path is not None
+    try:
+        location.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(location.path, timeout=30, isolation_level=None)
+    except (sqlite3.Error, OSError) as exc:
+        raise _damaged(location, exc) from exc
+    store = Store(location, connection, "sqlite")
+    try:
+        connection.execute("PRAGMA busy_timeout = 30000")
+        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()
+        if mode is None or str(mode[0]).lower() != "wal":
+            raise sqlite3.DatabaseError(f"journal mode {mode} instead of wal")
+        connection.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as exc:
+        store.close()
+        raise _damaged(location, exc) from exc
+    return store
+
+
+def _open_postgres(location: Location) -> Store:
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise StateError(
+            f"state {location.url} needs the PostgreSQL driver: pip install 'psycopg[binary]'"
+        ) from exc
+    password = os.environ.get(location.password_env) if location.password_env else None
+    if location.password_env and password is None:
+        from maintbook.secrets import lookup
+
+        password = lookup(location.password_env)
+    try:
+        connection = psycopg.connect(str(location.url), password=password, connect_timeout=10)
+    except psycopg.Error as exc:
+        detail = str(exc).replace(password, "********") if password else str(exc)
+        raise StateError(f"the state database {location.url} cannot be reached: {detail}") from exc
+    return Store(location, connection, "postgresql")
