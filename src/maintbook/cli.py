@@ -244,14 +244,63 @@ def run(
 
 
 @main.command()
-@click.argument("run_id")
+@click.argument("run")
 @config_option
 @format_option("markdown", "json")
-def report(run_id: str, config_path: Path | None, fmt: str) -> None:
-    """The post-maintenance review of a run: planned vs actual, per step."""
+def report(run: str, config_path: Path | None, fmt: str) -> None:
+    """The post-maintenance review of a run (a runbook id means its latest run)."""
     from maintbook.commands.report import run_report
 
-    guarded(lambda: run_report(run_id, config_path, fmt))
+    guarded(lambda: run_report(run, config_path, fmt))
+
+
+@main.command()
+@click.argument("runbook_id", required=False)
+@click.option("--last", type=click.IntRange(1, 10000), default=20, show_default=True,
+              help="How many runs, newest first.")
+@config_option
+@format_option("text", "json")
+def runs(runbook_id: str | None, last: int, config_path: Path | None, fmt: str) -> None:
+    """The run history: outcome, started, ended; crashed runs named as such."""
+    from maintbook.commands.runs import run_runs
+
+    guarded(lambda: run_runs(runbook_id, last, config_path, fmt))
+
+
+@main.command()
+@click.argument("run_id", required=False)
+@config_option
+@format_option("text")
+def recover(run_id: str | None, config_path: Path | None, fmt: str) -> None:
+    """Close what crashed runs left open: page, silence, window; recorded as interrupted."""
+    from maintbook.commands.recover import run_recover
+
+    guarded(lambda: run_recover(run_id, config_path, fmt))
+
+
+@main.command()
+@click.argument("runbook")
+@click.option("--reason", required=True, help="Why it will not take place (recorded, told).")
+@config_option
+@format_option("text")
+def cancel(runbook: str, reason: str, config_path: Path | None, fmt: str) -> None:
+    """Cancel a maintenance (RUNBOOK or RUNBOOK@OCCURRENCE) that has not run."""
+    from maintbook.commands.cancel import run_cancel
+
+    guarded(lambda: run_cancel(runbook, reason, config_path, fmt))
+
+
+@main.command()
+@click.argument("runbook")
+@click.option("--by", "by", required=True, help="How much longer, e.g. 30m.")
+@click.option("--reason", required=True, help="Why it takes longer (recorded, told).")
+@config_option
+@format_option("text")
+def extend(runbook: str, by: str, reason: str, config_path: Path | None, fmt: str) -> None:
+    """Lengthen the window of a running maintenance within its type's maximum."""
+    from maintbook.commands.extend import run_extend
+
+    guarded(lambda: run_extend(runbook, by, reason, config_path, fmt))
 
 
 @main.command()
@@ -271,7 +320,7 @@ def render(runbook: Path, config_path: Path | None, fmt: str) -> None:
 @now_option
 @format_option("text")
 def tick(paths: tuple[Path, ...], config_path: Path | None, now: datetime | None, fmt: str) -> None:
-    """Send every notice that is due for every scheduled runbook, once (cron / CI schedule)."""
+    """Send the calendar's notices, once; recover crashed runs (cron / CI schedule)."""
     from maintbook.commands.tick import run_tick
 
     guarded(lambda: run_tick(paths, config_path, now, fmt))

@@ -69,8 +69,12 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def kill_tree(pid: int, sig: int = signal.SIGKILL) -> None:
-    """Signal `pid` and everything it started (found first, so nothing escapes reparenting)."""
-    for target in [pid, *children(pid)]:
+def kill_tree(pid: int, sig: int = signal.SIGKILL, *, include_root: bool = True) -> None:
+    """Signal `pid` and everything it started, found first so that nothing escapes by being
+    reparented; a module's command may run in a session of its own, out of reach of killpg."""
+    targets = children(pid)
+    if include_root:
+        targets.insert(0, pid)
+    for target in targets:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(target, sig)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from maintbook.checks import Context, run_checks
@@ -86,3 +86,24 @@ def select_occurrence(runbook: Runbook, config: Config, now: datetime) -> Runboo
     from maintbook.recurrence_select import pick
 
     return pick(runbook, config, now)
+
+
+def load_concrete(target: str, config: Config, now: datetime) -> Runbook:
+    """`runbooks/x.yml` or `runbooks/x.yml@20261206T0200Z`: the maintenance it names."""
+    path_text, _, occurrence = target.partition("@")
+    path = Path(path_text)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such runbook file")
+    loaded = load_runbook(path, config)
+    if loaded.runbook is None:
+        raise UsageError(f"{path} is not valid; maintbook validate {path} says why")
+    runbook = loaded.runbook
+    if not occurrence:
+        return select_occurrence(runbook, config, now)
+    if not runbook.is_series:
+        raise UsageError(f"{path} does not recur: it has no occurrence {occurrence!r}")
+    try:
+        start = datetime.strptime(occurrence, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise UsageError(f"occurrence {occurrence!r}: write it as YYYYMMDDTHHMMZ") from None
+    return runbook.at(start)

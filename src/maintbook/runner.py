@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from maintbook.emit import Unsafe, emit_data
+from maintbook.process import kill_tree
 from maintbook.secrets import SOCKET_ENV
 
 Event = dict[str, Any]
@@ -141,7 +142,11 @@ def run_playbook(request: RunRequest, on_event: Callable[[Event], None],
 
     def should_cancel() -> bool:
         nonlocal cancelled
-        cancelled = cancelled or cancel()
+        if not cancelled and cancel():
+            cancelled = True
+            # The running task's processes first: ansible-runner kills only the playbook's
+            # process group, and a module's command may have a session of its own.
+            kill_tree(os.getpid(), include_root=False)
         return cancelled
 
     with tempfile.TemporaryDirectory(prefix="maintbook-ansible-") as private:

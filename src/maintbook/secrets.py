@@ -81,7 +81,7 @@ class SecretServer:
 
     def __init__(self, values: Mapping[str, str]) -> None:
         self.values = dict(values)
-        self.folder = tempfile.mkdtemp(prefix="maintbook-run-")
+        self.folder = tempfile.mkdtemp(prefix=f"maintbook-run-{os.getpid()}-")
         os.chmod(self.folder, 0o700)
         self.path = os.path.join(self.folder, "secrets.sock")
         self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -1,161 +1,96 @@
-"""Notice timelines for ``maintbook tick``: which notices of a runbook are due now.
+"""What the calendar decides for one maintenance at `now` (SPEC §10): the notices `tick` sends.
 
-The planner is pure (``now`` passed in). Offsets come from ``policy.notices`` (SPEC §4):
-``-7d``, ``-24h``, ``-1h30m``, ``+30m``, ``start``, ``complete``. An offset is *reached* when
-``now`` is at or after its moment. Only the latest reached offset is due: when tick did not
-run for a while, the missed notice goes out late, once, and older missed ones are superseded
-(customers get one "in 24 hours" mail, not a burst of stale "in 7 days" ones). Nothing already
-sent is ever due again, so running tick twice sends nothing twice.
+Pure: the maintenance's state, its current window, the type's notice offsets and what the
+ledger says was sent go in; a list of `Due` comes out. Only calendar notices are planned:
+
+- `announce`: the first notice, once the earliest offset (e.g. -7d) is reached and the
+  window has not begun; it also publishes the page entry. A tick that runs late sends the
+  announce, never a burst of stale reminders.
+- `reminder`: each later offset (-3d, -24h, ...) reached after the announce, once; only the
+  latest reached one is due.
+- `rescheduled`: the window in the file moved since customers were told; once per window.
+- `missed`: the window ended and the maintenance never ran.
+
+`start`, `complete`, `rollback`, `extended` and `cancelled` come only from what happened
+(the run, `maintbook cancel`, `maintbook extend`), never from the clock.
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
 
-OFFSET = re.compile(r"^([+-])((?:\d+[dhm])+)$")
-PART = re.compile(r"(\d+)([dhm])")
-UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+from maintbook.lifecycle import ANNOUNCED, DRAFT
+
+OFFSET = re.compile(r"^([+-])((?:\d+[dhms])+)$")
+PART = re.compile(r"(\d+)([dhms])")
+UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
 
 class TimelineError(ValueError):
-    """An offset that is not ``start``, ``complete`` or a signed duration."""
+    """An offset that is not `start`, `complete` or a signed duration."""
 
 
 def parse_offset(offset: str) -> timedelta | None:
-    """``-7d`` -> timedelta(days=-7); ``start``/``complete`` -> None."""
+    """`-7d` → -7 days; `start`/`complete` → None."""
     if offset in ("start", "complete"):
         return None
     found = OFFSET.match(offset.strip())
     if not found:
         raise TimelineError(f"notice offset {offset!r}: use start, complete or e.g. -7d, -1h30m")
-    delta = sum(
-        (timedelta(**{UNITS[u]: int(n)}) for n, u in PART.findall(found.group(2))),
-        timedelta(),
-    )
+    delta = sum((timedelta(**{UNITS[u]: int(n)}) for n, u in PART.findall(found.group(2))),
+                timedelta())
     return -delta if found.group(1) == "-" else delta
 
 
-def offset_moment(offset: str, window_start: datetime, window_end: datetime) -> datetime:
-    if offset == "complete":
-        return window_end
-    delta = parse_offset(offset)
-    return window_start + (delta or timedelta())
-
-
-def due_notices(
-    runbook_id: str,
-    window_start: datetime,
-    window_end: datetime,
-    offsets: Iterable[str],
-    already_sent: set[str],
-    now: datetime,
-) -> list[str]:
-    """Offsets of ``runbook_id`` to send now (at most the latest reached, if not yet sent)."""
-    del runbook_id  # part of the signature for callers and logs; the plan does not depend on it
-    moments = {o: offset_moment(o, window_start, window_end) for o in offsets}
-    reached = [o for o, at in moments.items() if at <= now]
-    if not reached:
-        return []
-    latest = max(moments[o] for o in reached)
-    return [o for o in reached if moments[o] == latest and o not in already_sent]
-
-
-def notice_for_offset(offset: str, offsets: list[str], runbook_type: str = "") -> str:
-    """Which notice an offset sends: the first pre-start one announces, later ones remind."""
-    if offset == "complete":
-        return "complete"
-    if offset == "start":
-        return "emergency" if runbook_type == "emergency" else "start"
-    delta = parse_offset(offset) or timedelta()
-    if delta > timedelta():
-        return "progress"
-    earliest = min(offsets, key=lambda o: parse_offset(o) or timedelta(days=100000))
-    return "announce" if offset == earliest else "reminder"
-
-
-# ---------------------------------------------------------------- sending glue
+@dataclass(frozen=True)
+class Due:
+    kind: str  # announce | reminder | rescheduled | missed
+    detail: str = ""  # the offset of a reminder, the new window of a reschedule
 
 
 @dataclass(frozen=True)
-class TickRunbook:
-    """What tick needs of one scheduled runbook."""
+class Situation:
+    """One maintenance as tick sees it."""
 
-    runbook: Mapping[str, Any]  # id, title, type, owner, description, systems, ...
-    window_start: datetime
-    window_end: datetime
-    offsets: list[str]  # policy.notices[type]
-    channels: list[str]  # runbook notify: channel names
-
-
-Sender = Callable[[dict[str, Any]], bool]
+    state: str
+    start: datetime
+    end: datetime
+    announced_at: datetime | None
+    announced_window: tuple[datetime, datetime] | None
+    sent: frozenset[str]  # ledger keys already sent (any channel)
 
 
-def tick_run_id(offset: str) -> str:
-    return f"tick:{offset}"
+def before_start(offsets: Iterable[str]) -> list[tuple[str, timedelta]]:
+    """The negative offsets, earliest first."""
+    found = [(o, d) for o in offsets if (d := parse_offset(o)) is not None and d < timedelta()]
+    return sorted(found, key=lambda item: item[1])
 
 
-def sent_offsets(
-    state_db: str | Path, runbook_id: str, channel: str, offsets: list[str]
-) -> set[str]:
-    """Offsets already delivered on ``channel`` (start/complete also count when a run sent them)."""
-    if not Path(state_db).exists():
-        return set()
-    with sqlite3.connect(state_db) as db:
-        try:
-            rows = db.execute(
-                "SELECT run_id, notice FROM notices WHERE runbook = ? AND channel = ? "
-                "AND status = 'sent'",
-                (runbook_id, channel),
-            ).fetchall()
-        except sqlite3.OperationalError:
-            return set()
-    run_ids = {r[0] for r in rows}
-    notices = {r[1] for r in rows}
-    done = {o for o in offsets if tick_run_id(o) in run_ids}
-    done |= {o for o in ("start", "complete") if o in offsets and o in notices}
-    return done
-
-
-def tick(
-    runbooks: Iterable[TickRunbook],
-    channels: Mapping[str, Mapping[str, Any]],
-    state_db: str | Path,
-    now: datetime,
-    send: Sender,
-) -> list[dict[str, Any]]:
-    """Send every due notice of every runbook once; return the module arguments sent."""
-    sender = send
-    sent: list[dict[str, Any]] = []
-    for item in runbooks:
-        rid = str(item.runbook["id"])
-        for channel in item.channels:
-            done = sent_offsets(state_db, rid, channel, item.offsets)
-            due = due_notices(rid, item.window_start, item.window_end, item.offsets, done, now)
-            for offset in due:
-                args = notify_args(item, offset, channel, channels[channel], state_db)
-                if sender(args):
-                    sent.append(args)
-    return sent
-
-
-def notify_args(
-    item: TickRunbook, offset: str, channel: str, config: Mapping[str, Any], state_db: str | Path
-) -> dict[str, Any]:
-    """Arguments of one ``maintenance_notify`` call."""
-    runbook = dict(item.runbook)
-    runbook.setdefault("window_start", item.window_start.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    runbook.setdefault("window_end", item.window_end.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return {
-        "notice": notice_for_offset(offset, item.offsets, str(runbook.get("type", ""))),
-        "channel": channel,
-        "channel_config": dict(config),
-        "runbook": runbook,
-        "run_id": tick_run_id(offset),
-        "state_db": str(state_db),
-    }
+def plan(situation: Situation, offsets: Iterable[str], now: datetime) -> list[Due]:
+    """The calendar notices due now for one maintenance."""
+    s = situation
+    if s.state not in (DRAFT, ANNOUNCED):
+        return []
+    if now >= s.end:
+        return [] if "missed" in s.sent else [Due("missed")]
+    early = before_start(offsets)
+    if s.state == DRAFT:
+        if early and s.start + early[0][1] <= now < s.start:
+            return [Due("announce")]
+        return []
+    due: list[Due] = []
+    if s.announced_window is not None and s.announced_window != (s.start, s.end):
+        key = f"rescheduled:{s.start.isoformat()}"
+        if key not in s.sent:
+            due.append(Due("rescheduled", s.start.isoformat()))
+    reached = [(o, d) for o, d in early[1:]
+               if s.start + d <= now < s.start
+               and (s.announced_at is None or s.start + d > s.announced_at)]
+    if reached and not due:
+        offset = reached[-1][0]
+        if f"reminder:{offset}" not in s.sent:
+            due.append(Due("reminder", offset))
+    return due

@@ -61,7 +61,8 @@ def notice_key(kind: str, run_id: str | None, detail: str = "") -> str:
     """The ledger key: a run's notices per run, the calendar's per maintenance."""
     key = f"{kind}:{run_id}" if run_id else kind
     if detail:
-        key += ":" + hashlib.sha256(detail.encode()).hexdigest()[:16]
+        key += ":" + (hashlib.sha256(detail.encode()).hexdigest()[:16] if kind == "progress"
+                      else detail)
     return key
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from ansible.plugins.callback import CallbackBase
 
-from maintbook.process import alive, start_time
+from maintbook.process import alive, kill_tree, start_time
 
 SUPERVISOR_ENV = "MAINTBOOK_SUPERVISOR_PID"
 POLL = 0.5
@@ -20,6 +20,7 @@ def watch(pid: int, started: str | None) -> None:
     """Kill this process group as soon as `pid` (started at `started`) is gone."""
     while alive(pid, started):
         time.sleep(POLL)
+    kill_tree(os.getpid(), include_root=False)
     os.killpg(os.getpgid(0), signal.SIGKILL)
 
 
