@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from maintbook.calendar import blackouts_between
 from maintbook.config import Policy
-from maintbook.lifecycle import CANCELLED, SUCCEEDED, may_run
+from maintbook.lifecycle import CANCELLED, RUNNING, SUCCEEDED, may_run
 from maintbook.model import Runbook
 from maintbook.policy import EARLY_START, approval_problems, check_conflicts, exempt
 from maintbook.store.leases import Lease
@@ -88,7 +88,11 @@ def approval_rules(rb: Runbook, policy: Policy, now: datetime) -> list[Refusal]:
     return found
 
 
-def state_rules(maintenance: Maintenance) -> list[Refusal]:
+def state_rules(maintenance: Maintenance, held: bool) -> list[Refusal]:
+    """Not cancelled, not already succeeded; a running one is named by its lease (`held`)."""
+    if maintenance.state == RUNNING:
+        return [] if held else [Refusal("state", f"{maintenance.id} is marked running but no "
+                                        "run holds it; maintbook recover closes it")]
     if maintenance.state == CANCELLED:
         return [Refusal("cancelled", f"{maintenance.id} was cancelled"
                         f"{': ' + maintenance.reason if maintenance.reason else ''}; "

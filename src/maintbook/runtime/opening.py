@@ -70,7 +70,7 @@ def judge(tx: Tx, rb: Runbook, ctx: Context, policy: Policy, request: Request,
         *gate.notice_rules(rb, policy, maintenance, channels, announced),
         *gate.deadline_rule(gate.deadline_of(rb, now, forced), now),
         *gate.approval_rules(rb, policy, now),
-        *gate.state_rules(maintenance),
+        *gate.state_rules(maintenance, any(h.lease.maintenance == maintenance.id for h in held)),
         *gate.lease_rules(rb, frozenset(request.hosts), held, now, forced),
         *gate.limit_rule(request.limit, request.limit_matched),
     ]
