@@ -1,13 +1,17 @@
 """What maintbook's lifecycle costs on top of plain Ansible.
 
-The same 20 `command` steps, run (a) as a runbook through `maintbook run` — window check
-and booking, status page, start and completion notices, precheck/maintain/close plays,
-record — and (b) as a hand-written playbook through `ansible-playbook`, both against
-this machine (connection local). Median of 5 runs each, in one process run, and the ratio.
+The same N `command` steps, run (a) as a runbook through `maintbook run` — gate and lease,
+status page, notices, precheck/maintain/close plays, supervision, record — and (b) as a
+hand-written playbook through `ansible-playbook` under Ansible's defaults, both against this
+machine (connection local). Median of ROUNDS runs each, interleaved so that drift on the
+machine hits both alike, for N = 1, 20 and 50, in one process run; and the ratio.
+
+    python bench/run_overhead.py [--rounds 5] [--steps 1,20,50]
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import subprocess
 import sys
@@ -16,41 +20,37 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-STEPS = 20
-ROUNDS = 5
 BIN = Path(sys.executable).parent
-REPO = Path(__file__).resolve().parents[1]
+CONFIG = "policy:\n  blackouts: []\n  types:\n    zero-downtime: {notice: 0}\n"
+INVENTORY = (
+    "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
+    '      ansible_python_interpreter: "{{ ansible_playbook_python }}"\n'
+)
 
 
 def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_project(root: Path, steps_count: int = STEPS) -> tuple[Path, Path]:
-    (root / "maintbook.yml").write_text("policy: {blackouts: []}\n")
-    inventory = root / "inventory.yml"
-    inventory.write_text(
-        "all:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
-        '      ansible_python_interpreter: "{{ ansible_playbook_python }}"\n'
-    )
+def runbook(root: Path, steps: int, number: int) -> Path:
+    """A fresh maintenance each round: a succeeded one does not run twice."""
     start = iso(datetime.now(UTC) - timedelta(minutes=5))
-    steps = "".join(f"  - name: Command {i}\n    command: /bin/true\n" for i in range(steps_count))
-    runbook = root / f"bench{steps_count}.yml"
-    runbook.write_text(
-        "runbook: 1\nid: MNT-2026-0900\ntitle: Bench\nowner: sre\ntype: zero-downtime\n"
-        f"systems: [bench]\nwindow: {{start: {start}, duration: 4h}}\n"
+    body = "".join(f"  - name: Command {i}\n    command: /bin/true\n" for i in range(steps))
+    path = root / f"bench{steps}-{number}.yml"
+    path.write_text(
+        f"runbook: 1\nid: MNT-2026-{number:04d}\ntitle: Bench\nowner: sre\n"
+        f"type: zero-downtime\nsystems: [bench]\nwindow: {{start: {start}, duration: 4h}}\n"
         "approvals: [{role: team-lead, by: dana}]\ntargets: {hosts: localhost}\n"
-        f"notify: [outbox]\nsteps:\n{steps}"
-    )
-    tasks = "".join(
-        f"    - name: Command {i}\n      ansible.builtin.command: /bin/true\n"
-        "      changed_when: true\n"
-        for i in range(steps_count)
-    )
-    playbook = root / f"plain{steps_count}.yml"
-    header = "- name: Plain\n  hosts: localhost\n  gather_facts: false\n  tasks:\n"
-    playbook.write_text(header + tasks)
-    return runbook, playbook
+        f"notify: [outbox]\nsteps:\n{body}")
+    return path
+
+
+def playbook(root: Path, steps: int) -> Path:
+    tasks = "".join(f"    - name: Command {i}\n      ansible.builtin.command: /bin/true\n"
+                    "      changed_when: true\n" for i in range(steps))
+    path = root / f"plain{steps}.yml"
+    path.write_text(f"- name: Plain\n  hosts: localhost\n  gather_facts: false\n  tasks:\n{tasks}")
+    return path
 
 
 def timed(command: list[str], cwd: Path) -> float:
@@ -62,32 +62,43 @@ def timed(command: list[str], cwd: Path) -> float:
     return elapsed
 
 
-def medians(root: Path, steps_count: int) -> tuple[float, float]:
-    runbook, playbook = write_project(root, steps_count)
-    inventory = str(root / "inventory.yml")
-    maintbook = [str(BIN / "maintbook"), "run", str(runbook), "-i", inventory]
-    plain = [str(BIN / "ansible-playbook"), "-i", inventory, str(playbook)]
+def medians(root: Path, steps: int, rounds: int, first: int) -> tuple[float, float]:
+    inventory = root / "inventory.yml"
+    plain = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook(root, steps))]
     ours, theirs = [], []
-    for _ in range(ROUNDS):  # interleaved, so drift on the machine hits both alike
+    for number in range(rounds):
         theirs.append(timed(plain, root))
+        maintbook = [str(BIN / "maintbook"), "run", str(runbook(root, steps, first + number)),
+                     "-i", str(inventory)]
         ours.append(timed(maintbook, root))
     return statistics.median(theirs), statistics.median(ours)
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", default="1,20,50")
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.steps.split(",")]
     with tempfile.TemporaryDirectory(prefix="maintbook-bench-") as folder:
-        base, mine = medians(Path(folder), STEPS)
-        base1, mine1 = medians(Path(folder), 1)
-    print(f"{STEPS} command steps, median of {ROUNDS} (connection local)")
-    print(f"ansible-playbook, hand-written playbook: {base:7.2f} s")
-    print(f"maintbook run, runbook + lifecycle:      {mine:7.2f} s")
-    print(f"ratio maintbook / ansible-playbook:      {mine / base:7.2f}x  (target <= 1.05x)")
-    per_plain, per_ours = (base - base1) / (STEPS - 1), (mine - mine1) / (STEPS - 1)
-    print(f"per step: ansible-playbook {per_plain:.3f} s, maintbook {per_ours:.3f} s")
-    print(
-        f"fixed cost with 1 step: ansible-playbook {base1:.2f} s, maintbook {mine1:.2f} s "
-        f"(lifecycle and maintbook itself: {mine1 - base1:.2f} s)"
-    )
+        root = Path(folder)
+        (root / "maintbook.yml").write_text(CONFIG)
+        (root / "inventory.yml").write_text(INVENTORY)
+        results = {n: medians(root, n, args.rounds, 1 + 100 * i) for i, n in enumerate(sizes)}
+    print(f"median of {args.rounds}, interleaved, connection local")
+    print(f"{'steps':>5} {'ansible-playbook':>17} {'maintbook run':>14} {'ratio':>7}")
+    for steps, (base, mine) in results.items():
+        print(f"{steps:>5} {base:>15.2f} s {mine:>12.2f} s {mine / base:>6.2f}x")
+    if 20 in results:
+        base, mine = results[20]
+        print(f"ratio at 20 steps: {mine / base:.2f}x (target <= 1.05x)")
+    if len(sizes) > 1:
+        low, high = min(sizes), max(sizes)
+        per_plain = (results[high][0] - results[low][0]) / (high - low)
+        per_ours = (results[high][1] - results[low][1]) / (high - low)
+        print(f"per step: ansible-playbook {per_plain:.3f} s, maintbook {per_ours:.3f} s")
+        print(f"fixed cost at {low} step(s): ansible-playbook {results[low][0]:.2f} s, "
+              f"maintbook {results[low][1]:.2f} s")
 
 
 if __name__ == "__main__":

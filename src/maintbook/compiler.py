@@ -60,7 +60,7 @@ class Compiler(Calls):
         self.names: dict[str, str] = {}
         self.patterns: dict[str, str] = {}
         self.max_fail = runbook.targets.max_fail_percentage or 0
-        self.go = x.go(self.max_fail)
+        self.go = x.MAY_GO
         self._numbering()
 
     # ---------------------------------------------------------------- identity
@@ -123,7 +123,8 @@ class Compiler(Calls):
                                 "gather_facts": False}
         if serial and self.rb.targets.serial is not None:
             play["serial"] = self.rb.targets.serial
-        play["vars"] = self.target_vars()
+        play["vars"] = {**self.target_vars(), x.TAKES_PART: x.takes_part(x.in_limit()),
+                        x.BATCH_FAILED: x.batch_failed(self.max_fail), x.MAY_GO: x.go()}
         play["tasks"] = tasks
         return play
 
@@ -162,18 +163,15 @@ class Compiler(Calls):
     def decide(self) -> list[dict[str, Any]]:
         """Whether this host takes part, decided once at the start of its batch."""
         values: dict[str, Any] = {
-            "maintbook_go": x.takes_part(x.in_limit()),
+            "maintbook_go": f"{{{{ {x.TAKES_PART} }}}}",
+            "maintbook_state": f"{{{{ 'running' if {x.TAKES_PART} else 'not_started' }}}}",
             "maintbook_batch": "{{ ansible_play_batch }}",
         }
         if self.patterns:
             values["maintbook_on"] = {k: f"{{{{ {x.on_hosts('maintbook_patterns.' + k)} }}}}"
                                       for k in self.patterns}
-        return [
-            set_fact(values, "Decide whether this host takes part", tags=["always"]),
-            set_fact({"maintbook_state": "{{ 'running' if maintbook_go else 'not_started' }}"},
-                     "Record that this host's maintenance begins", tags=["always"]),
-            _end_host("not maintbook_go", "Leave out hosts that take no part"),
-        ]
+        return [set_fact(values, "Decide whether this host takes part", tags=["always"]),
+                _end_host("not maintbook_go", "Leave out hosts that take no part")]
 
     def precheck_play(self) -> dict[str, Any]:
         stop = _controller(set_fact({"maintbook_stop": True, "maintbook_no_go": True},
@@ -189,7 +187,7 @@ class Compiler(Calls):
             "Stop the maintenance: a target could not be reached", delegate_facts=True)),
             "when": dropped, "tags": ["always"]}
         return self.target_play(f"Precheck {self.rb.maintenance_id}",
-                                [*self.decide()[:2], *checks, lost])
+                                [*self.decide()[:1], *checks, lost])
 
     def _maintenance_mode(self, on: bool, name: str, when: str) -> list[dict[str, Any]]:
         if not self.rb.maintenance_mode:
@@ -251,7 +249,7 @@ class Compiler(Calls):
     def what_to_undo(self) -> dict[str, Any]:
         registers = [(r.index, r.register) for _, r in self.main]
         roles = [r.index for s, r in self.main if s.kind == "role"]
-        return set_fact({"maintbook_rollback": x.needs_rollback(self.max_fail),
+        return set_fact({"maintbook_rollback": x.needs_rollback(),
                          "maintbook_ran": x.ran(registers),
                          "maintbook_changed": x.changed(registers, roles)},
                         "Decide what to undo on this host", tags=["always"])
@@ -297,7 +295,7 @@ class Compiler(Calls):
         tasks += self._maintenance_mode(False, "Turn maintenance mode off where the rollback "
                                         "left the host clean", x.clean())
         tasks.append({**_controller(set_fact(
-            {"maintbook_stop": f"{{{{ {x.run_stopped()} or {x.batch_failed(self.max_fail)} }}}}"},
+            {"maintbook_stop": f"{{{{ {x.run_stopped()} or {x.BATCH_FAILED} }}}}"},
             "Stop later batches when this one failed", delegate_facts=True)),
             "tags": ["always"]})
         return tasks

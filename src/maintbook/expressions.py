@@ -21,6 +21,10 @@ from maintbook.lifecycle import CLEAN_HOST_STATES
 
 CONTROLLER = "hostvars['localhost']"
 RUN = f"{CONTROLLER}.maintbook_run"
+# Play variables of the maintain play: evaluated afresh, for the host at hand, at each use.
+MAY_GO = "maintbook_may_go"
+TAKES_PART = "maintbook_takes_part"
+BATCH_FAILED = "maintbook_batch_failed"
 
 
 def run_stopped() -> str:
@@ -29,25 +33,26 @@ def run_stopped() -> str:
 
 
 def batch_failed(max_fail: int) -> str:
-    """This batch failed: more of its hosts failed than `max_fail_percentage` allows, or a
-    host dropped out of it (unreachable)."""
-    failed = (
-        "(maintbook_batch | map('extract', hostvars) | selectattr('maintbook_failure', "
-        "'defined') | list | length)"
-    )
+    """This batch failed: more of its hosts failed than `max_fail_percentage` allows (any,
+    by default), or a host dropped out of it (unreachable). A whole value."""
+    failures = ("maintbook_batch | map('extract', hostvars) | selectattr('maintbook_failure', "
+                "'defined') | list | length")
+    failed = f"({failures} > 0)" if max_fail == 0 else \
+        f"({failures}) * 100 > {max_fail} * (maintbook_batch | length)"
     dropped = (
-        "(maintbook_batch | difference(ansible_play_batch) | map('extract', hostvars, "
-        "'maintbook_state') | select('eq', 'running') | list | length > 0)"
+        "maintbook_batch | difference(ansible_play_batch) | map('extract', hostvars, "
+        "'maintbook_state') | select('eq', 'running') | list | length > 0"
     )
-    return f"({failed} * 100 > {max_fail} * (maintbook_batch | length) or {dropped})"
+    return f"{{{{ {failed} or ({dropped}) }}}}"
 
 
-def go(max_fail: int) -> str:
+def go() -> str:
     """A new step may start on this host: it takes part, has not failed, its batch and the
-    run go on, and the state database has no stop for the run (interrupt, deadline)."""
+    run go on, and the state database has no stop for the run (interrupt, deadline).
+    A whole value."""
     return (
-        f"maintbook_go and maintbook_failure is not defined and not {run_stopped()} "
-        f"and not {batch_failed(max_fail)} and lookup('maintbook_run', {RUN})"
+        f"{{{{ maintbook_go and maintbook_failure is not defined and not {run_stopped()} "
+        f"and not {BATCH_FAILED} and lookup('maintbook_run', {RUN}) }}}}"
     )
 
 
@@ -97,11 +102,11 @@ def changed(registers: Sequence[tuple[int, str]], always: Sequence[int]) -> str:
     )
 
 
-def needs_rollback(max_fail: int) -> str:
+def needs_rollback() -> str:
     """This host undoes what ran on it: it failed, did not finish, or its batch failed."""
     return (
         "{{ maintbook_failure is defined or not (maintbook_done | default(false)) "
-        f"or {batch_failed(max_fail)} }}}}"
+        f"or {BATCH_FAILED} }}}}"
     )
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,9 +19,12 @@ from maintbook.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = """\
-# Tests run at any date: no blackouts, so that only what a test sets up can refuse it.
+# Tests run at any date: no blackouts, and zero-downtime needs no announcement, so that
+# only what a test sets up can refuse a run.
 policy:
   blackouts: []
+  types:
+    zero-downtime: {notice: 0}
 """
 
 
@@ -69,6 +74,27 @@ class Project:
     def status(self) -> dict[str, Any]:
         return json.loads((self.root / ".maintbook/status/status.json").read_text())
 
+    def entry(self, maintenance: str = "MNT-2026-0101") -> dict[str, Any]:
+        """The status-page entry of one maintenance."""
+        (found,) = [m for m in self.status()["maintenances"] if m["id"] == maintenance]
+        return found
+
+    def page_statuses(self, maintenance: str = "MNT-2026-0101") -> list[str]:
+        return [update["status"] for update in self.entry(maintenance)["updates"]]
+
+    def db(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.root / ".maintbook/state.db")
+
+    def state(self, maintenance: str = "MNT-2026-0101") -> str | None:
+        with contextlib.closing(self.db()) as db:
+            row = db.execute("SELECT state FROM maintenances WHERE id = ?",
+                             (maintenance,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def live_leases(self) -> list[str]:
+        with contextlib.closing(self.db()) as db:
+            return [r[0] for r in db.execute("SELECT run_id FROM leases WHERE status = 'live'")]
+
     def outbox(self, runbook_id: str = "MNT-2026-0101") -> list[dict[str, Any]]:
         path = self.root / ".maintbook/outbox" / f"{runbook_id}.jsonl"
         if not path.exists():
@@ -76,7 +102,7 @@ class Project:
         return [json.loads(line) for line in path.read_text().splitlines()]
 
     def records(self, runbook_id: str = "MNT-2026-0101") -> list[dict[str, Any]]:
-        folder = self.root / ".maintbook/runs" / runbook_id
+        folder = self.root / ".maintbook/runs" / runbook_id.replace("@", "_")
         return [json.loads(p.read_text()) for p in sorted(folder.glob("*/record.json"))]
 
     def run_folder(self, runbook_id: str = "MNT-2026-0101") -> Path:

@@ -174,12 +174,13 @@ def limit_rule(limit: str | None, matched: bool) -> list[Refusal]:
 
 def reserve_of(rb: Runbook) -> timedelta:
     """Time kept to roll back (SPEC §12): `rollback_reserve`, else the rollback steps'
-    timeouts added up, at least 15 minutes."""
+    timeouts added up, at least 15 minutes — but never more than half the window, so that a
+    short window (a 5-minute brief interruption) keeps time for its steps too."""
     if rb.rollback_reserve is not None:
         return rb.rollback_reserve
     undo = [*rb.rollback, *(own for step in rb.steps for own in step.rollback)]
     total = sum((s.timeout for s in undo if s.timeout is not None), timedelta())
-    return max(total, timedelta(minutes=15))
+    return min(max(total, timedelta(minutes=15)), rb.duration / 2)
 
 
 def deadline_of(rb: Runbook, now: datetime, forced: bool, end: datetime | None = None
