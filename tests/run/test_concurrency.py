@@ -1,0 +1,97 @@
+"""Races with real processes (SPEC §10): two `maintbook run` started at the same moment,
+20 times; and a state database that is not one."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.run.conftest import Project
+
+pytestmark = pytest.mark.integration
+
+MAINTBOOK = str(Path(sys.executable).parent / "maintbook")
+TRIALS = 20
+
+
+def together(project: Project, *paths: Path) -> list[subprocess.CompletedProcess[str]]:
+    """Start the runs at the same moment (a barrier, then exec)."""
+    barrier = threading.Barrier(len(paths))
+    results: list[subprocess.CompletedProcess[str]] = []
+    lock = threading.Lock()
+
+    def one(path: Path) -> None:
+        barrier.wait()
+        done = subprocess.run([MAINTBOOK, "run", str(path)], cwd=project.root,
+                              capture_output=True, text=True, check=False, timeout=300)
+        with lock:
+            results.append(done)
+
+    threads = [threading.Thread(target=one, args=(p,)) for p in paths]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def exactly_one_ran(results: list[subprocess.CompletedProcess[str]]) -> str:
+    codes = sorted(r.returncode for r in results)
+    assert codes == [0, 2], [r.stdout + r.stderr for r in results]
+    (refused,) = [r for r in results if r.returncode == 2]
+    return refused.stdout
+
+
+def integrity(project: Project) -> None:
+    with sqlite3.connect(project.root / ".maintbook/state.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_the_same_maintenance_started_twice_runs_once(project: Project) -> None:
+    for trial in range(TRIALS):
+        path = project.runbook(f"same{trial}", id=f"MNT-2026-{trial + 1:04d}",
+                               steps=[{"name": "Work", "command": project.mark(f"t{trial}")}])
+        output = exactly_one_ran(together(project, path, path))
+        assert f"holds the same maintenance MNT-2026-{trial + 1:04d}" in output
+        assert project.order().count(f"t{trial}") == 1
+    integrity(project)
+
+
+def test_two_runbooks_sharing_a_system_never_run_together(project: Project) -> None:
+    for trial in range(TRIALS):
+        first = project.runbook(f"a{trial}", id=f"MNT-2026-{2 * trial + 1:04d}",
+                                systems=["database"],
+                                steps=[{"name": "A", "command": project.mark(f"a{trial}")}])
+        second = project.runbook(f"b{trial}", id=f"MNT-2026-{2 * trial + 2:04d}",
+                                 systems=["database", "api"],
+                                 steps=[{"name": "B", "command": project.mark(f"b{trial}")}])
+        output = exactly_one_ran(together(project, first, second))
+        assert "holds system database" in output
+        assert len([m for m in project.order() if m in (f"a{trial}", f"b{trial}")]) == 1
+    integrity(project)
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "runbooks/rb.yml"], ["runs"], ["report", "MNT-2026-0101"], ["tick"], ["recover"],
+    ["cancel", "runbooks/rb.yml", "--reason", "x"],
+    ["extend", "runbooks/rb.yml", "--by", "10m", "--reason", "x"],
+])
+def test_a_damaged_state_database_stops_every_command_before_anything_runs(
+        project: Project, command: list[str]) -> None:
+    project.runbook(steps=[{"name": "Must not run", "command": project.mark("x")}])
+    state = project.root / ".maintbook/state.db"
+    state.parent.mkdir(exist_ok=True)
+    state.write_bytes(os.urandom(64 * 1024))
+    done = subprocess.run([MAINTBOOK, *command], cwd=project.root, capture_output=True,
+                          text=True, check=False, timeout=60)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "state database" in done.stderr and "damaged" in done.stderr
+    assert project.order() == []
+    assert not (project.root / ".maintbook/runs").exists()
