@@ -86,13 +86,15 @@ def step_entries(events: Sequence[Event], steps: Mapping[str, StepRef],
 
 def _merge_failures(entries: list[dict[str, Any]], failures: Sequence[Mapping[str, Any]],
                     secrets: Sequence[str]) -> None:
-    """A role step fails inside the role: its rescue's record names the step and error."""
+    """A role step fails inside the role: its rescue's record names the step and the error,
+    which go on the step's last run on that host (a soak check runs once per round)."""
     for failure in failures:
-        for entry in entries:
-            if (entry["name"] == failure.get("step") and entry["host"] == failure.get("host")
-                    and entry["phase"] == failure.get("phase")):
-                entry["result"] = "failed"
-                entry.setdefault("error", error_of(failure, secrets))
+        mine = [e for e in entries if e["name"] == failure.get("step")
+                and e["host"] == failure.get("host") and e["phase"] == failure.get("phase")
+                and e["result"] != "skipped"]
+        if mine and not any(e["result"] == "failed" for e in mine):
+            mine[-1]["result"] = "failed"
+            mine[-1].setdefault("error", error_of(failure, secrets))
 
 
 def _rolled_back(entries: list[dict[str, Any]], hosts: Mapping[str, str]) -> None:

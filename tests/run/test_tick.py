@@ -1,54 +1,108 @@
-"""`maintbook tick` on a simulated clock: each notice of the timeline goes out once, in order."""
+"""`maintbook tick` on a simulated clock: only what the calendar decides (SPEC §10)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from ruamel.yaml import YAML
 
-from tests.run.conftest import iso
+from tests.run.conftest import Project, iso
 
 pytestmark = pytest.mark.integration
 START = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
 
 
-def test_tick_walks_a_planned_outage_from_eight_days_before_to_completion(
-    project, maintbook, tmp_path
-):
-    canary = tmp_path / "canary"
-    title = f"Database {{{{ lookup('pipe', 'touch {canary}') }}}} upgrade"
+def planned(project: Project, title: str = "Database upgrade", start: datetime = START) -> None:
     project.runbook(
         type="planned-outage",
         title=title,
-        window={"start": iso(START), "duration": "2h"},
+        window={"start": iso(start), "duration": "2h"},
         approvals=[{"role": "vp-engineering", "by": "bob"}],
     )
+
+
+def tick(maintbook, moment: datetime) -> list[str]:
+    result = maintbook("tick", "--now", iso(moment))
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
+
+
+def test_a_maintenance_that_never_runs_is_announced_reminded_then_missed(
+        project: Project, maintbook, tmp_path) -> None:
+    canary = tmp_path / "canary"
+    title = f"Database {{{{ lookup('pipe', 'touch {canary}') }}}} upgrade"
+    planned(project, title)
     clock = [
         START - timedelta(days=8),
         START - timedelta(days=7) + timedelta(minutes=1),
         START - timedelta(days=5),
         START - timedelta(days=3) + timedelta(minutes=2),
         START - timedelta(days=3) + timedelta(minutes=7),
-        START - timedelta(hours=2),
+        START - timedelta(hours=2),  # no tick ran at -24h: that reminder goes out late, once
         START + timedelta(minutes=1),
         START + timedelta(hours=2, minutes=1),
-        START + timedelta(hours=5),
+        START + timedelta(days=1),
     ]
-    seen = []
-    for moment in clock:
-        result = maintbook("tick", "--now", iso(moment))
-        assert result.exit_code == 0, result.output
-        seen.append(result.output.split())
-    # No tick ran at -24h: that reminder goes out late, once, at the next tick (-2h).
+    seen = [tick(maintbook, moment) for moment in clock]
     assert [n["notice"] for n in project.outbox()] == [
-        "announce",
-        "reminder",
-        "reminder",
-        "start",
-        "complete",
-    ]
+        "announce", "reminder", "reminder", "missed"]
+    assert seen[0] == [] and seen[2] == [] and seen[4] == [] and seen[6] == [] and seen[-1] == []
+    assert seen[1] == ["MNT-2026-0101 announce -> outbox: sent"]
+    assert seen[7] == ["MNT-2026-0101 missed -> outbox: sent"]
     assert all(title in n["subject"] for n in project.outbox())
     assert not canary.exists()
-    assert seen[0] == [] and seen[2] == [] and seen[4] == [] and seen[-1] == []
-    assert seen[1] == ["MNT-2026-0101", "announce", "->", "outbox:", "sent"]
-    assert seen[5] == ["MNT-2026-0101", "reminder", "->", "outbox:", "sent"]
+    assert project.page_statuses() == ["scheduled", "missed"]
+    assert "did not take place" in project.entry()["updates"][-1]["body"]
+    assert project.state() == "missed"
+
+
+def test_the_page_shows_the_maintenance_from_its_announce(project: Project, maintbook) -> None:
+    planned(project)
+    tick(maintbook, START - timedelta(days=8))
+    assert not (project.root / ".maintbook/status/status.json").exists()
+    tick(maintbook, START - timedelta(days=6))
+    entry = project.entry()
+    assert entry["status"] == "scheduled" and entry["scheduled_for"] == iso(START)
+
+
+def test_a_moved_window_is_rescheduled_once_and_the_page_moves(project: Project,
+                                                              maintbook) -> None:
+    planned(project)
+    tick(maintbook, START - timedelta(days=6))
+    later = START + timedelta(days=7)
+    planned(project, start=later)
+    tick(maintbook, START - timedelta(days=5))
+    tick(maintbook, START - timedelta(days=5) + timedelta(minutes=5))
+    assert [n["notice"] for n in project.outbox()] == ["announce", "rescheduled"]
+    assert iso(later)[:10] in project.outbox()[-1]["body"]
+    entry = project.entry()
+    assert entry["scheduled_for"] == iso(later) and entry["status"] == "scheduled"
+
+
+def test_cancel_tells_who_was_told_closes_the_page_and_refuses_a_run(project: Project,
+                                                                     maintbook) -> None:
+    planned(project)
+    tick(maintbook, START - timedelta(days=6))
+    result = maintbook("cancel", "runbooks/rb.yml", "--reason", "vendor postponed the release")
+    assert result.exit_code == 0, result.output
+    assert [n["notice"] for n in project.outbox()] == ["announce", "cancelled"]
+    assert "vendor postponed" in project.outbox()[-1]["body"]
+    assert project.entry()["status"] == "cancelled"
+    assert project.state() == "cancelled"
+    again = maintbook("cancel", "runbooks/rb.yml", "--reason", "twice")
+    assert again.exit_code == 2
+    run = maintbook("run", "runbooks/rb.yml", "--force-window", "--reason", "try anyway")
+    assert run.exit_code == 2 and "was cancelled" in run.output
+    assert tick(maintbook, START + timedelta(days=1)) == []  # a cancelled one is never missed
+
+
+def test_tick_never_announces_a_maintenance_that_already_ran(project: Project,
+                                                            maintbook) -> None:
+    path = project.runbook(type="zero-downtime")
+    data = YAML().load(path.read_text())
+    assert maintbook("run", str(path)).exit_code == 0
+    start = datetime.fromisoformat(str(data["window"]["start"]).replace("Z", "+00:00"))
+    for hours in (-30, -20, 1, 5, 30):
+        assert tick(maintbook, start + timedelta(hours=hours)) == []
+    assert [n["notice"] for n in project.outbox()] == []
