@@ -258,7 +258,7 @@ class Compiler(Calls):
                     ) -> dict[str, Any]:
         tasks = [step_task(s, r, self.file, self._when(s, [])) for s, r in steps]
         return {
-            "name": Unsafe(name),
+            "name": name,
             "when": when,
             "tags": ["rollback"],
             "block": [*tasks, set_fact({"maintbook_undone": True}, "Record the undo",
@@ -272,15 +272,15 @@ class Compiler(Calls):
     def rollback_section(self) -> list[dict[str, Any]]:
         """Undo what ran here, newest first, then the prechecks again; the end state."""
         tasks: list[dict[str, Any]] = [
-            {**_controller(t), "ignore_errors": True} for t in self.notice(
+            {**_controller(t), "ignore_errors": True, "register": "maintbook_rollback_notice"}
+            for t in self.notice(
                 "rollback", "Send the rollback notice",
                 message="{{ ansible_play_batch | join(', ') }} roll back")]
         tasks += self._maintenance_mode(True, "Drain this host again before rolling back",
                                         "maintbook_ran | length > 0")
         for index in sorted(self.own, reverse=True):
-            step_name = self.rb.steps[index - 1].name
-            tasks.append(self._undo_block(f"Undo step {index}: {step_name}",
-                                          x.undo_own(index), self.own[index]))
+            tasks.append(self._undo_block(f"Undo step {index}", x.undo_own(index),
+                                          self.own[index]))
         if self.undo:
             tasks.append(self._undo_block("Run the runbook's rollback",
                                           x.undo_runbook(sorted(self.own)), self.undo))

@@ -145,7 +145,7 @@ def failure(phase: str, index: int, name_var: str) -> str:
         "'msg': ansible_failed_result.msg | default('failed') | string | truncate(2000), "
         "'rc': ansible_failed_result.rc | default(none), "
         "'stderr': (ansible_failed_result.stderr_lines | default([]))[-20:], "
-        "'task': ansible_failed_task.name | default('') } }}"
+        "'task': ansible_failed_task.name | default('')} }}"
     )
 
 

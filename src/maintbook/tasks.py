@@ -14,7 +14,7 @@ from maintbook.emit import Commented, Unsafe
 from maintbook.expressions import failure
 from maintbook.model import Step
 from maintbook.timeparse import parse_duration
-from maintbook.vocabulary import StepRef
+from maintbook.vocabulary import LABEL, StepRef
 
 READ_ONLY = ("precheck", "verify", "soak", "recheck")
 # Rules that judge the author's own choices (a shell, a command line, literal braces in a
@@ -103,7 +103,7 @@ def guarded(task: Commented, ref: StepRef, record: list[dict[str, Any]],
     runs `record`)."""
     name_var = f"maintbook_names[{ref.register!r}]"
     return {
-        "name": Unsafe(f"{ref.task} (guarded)"),
+        "name": f"{LABEL[ref.phase]} {ref.index}, its failure recorded",
         "block": [task],
         "rescue": [
             set_fact({fact: failure(ref.phase, ref.index, name_var)},

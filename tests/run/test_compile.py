@@ -14,12 +14,6 @@ from ruamel.yaml import YAML
 from tests.run.conftest import REPO, Project
 
 BIN = Path(sys.executable).parent
-ENV = {
-    **os.environ,
-    "ANSIBLE_LIBRARY": str(REPO / "library"),
-    "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
-    "NO_COLOR": "1",
-}
 
 
 def full_runbook(project: Project) -> Path:
@@ -87,11 +81,18 @@ def compile_to(maintbook, runbook: Path, out: Path) -> Path:
     return out / f"{runbook.stem}.yml"
 
 
+def load(text: str) -> list[dict]:
+    plays = YAML(typ="safe", pure=True)
+    plays.constructor.add_constructor("!unsafe", lambda loader, node: node.value)
+    return plays.load(text)
+
+
 def test_compiling_twice_gives_identical_bytes(project, maintbook, tmp_path):
     runbook = full_runbook(project)
-    first = compile_to(maintbook, runbook, tmp_path / "a").read_bytes()
-    second = compile_to(maintbook, runbook, tmp_path / "b").read_bytes()
-    assert first == second
+    first = compile_to(maintbook, runbook, tmp_path / "a")
+    second = compile_to(maintbook, runbook, tmp_path / "b")
+    for name in (first.name, "rb.steps.json", "ansible.cfg"):
+        assert (first.parent / name).read_bytes() == (second.parent / name).read_bytes()
 
 
 def test_literal_text_is_unsafe_and_arguments_stay_templated(project, maintbook, tmp_path):
@@ -99,10 +100,8 @@ def test_literal_text_is_unsafe_and_arguments_stay_templated(project, maintbook,
     text = playbook.read_text()
     assert "title: !unsafe \"Rotate {{ lookup('pipe', 'id') }} certificates\"" in text
     assert '- name: !unsafe "Step | Restart {{ nginx }}"' in text
-    assert "when: \"inventory_hostname != 'db1'\"" in text
-    plays = YAML(typ="safe", pure=True)
-    plays.constructor.add_constructor("!unsafe", lambda loader, node: node.value)
-    data = plays.load(text)
+    assert "inventory_hostname != 'db1'" in text
+    data = load(text)
     assert [play["name"] for play in data] == [
         "Open maintenance MNT-2026-0101",
         "Precheck MNT-2026-0101",
@@ -112,58 +111,91 @@ def test_literal_text_is_unsafe_and_arguments_stay_templated(project, maintbook,
     assert data[2]["serial"] == "50%"
 
 
-def test_every_task_points_at_its_runbook_line(project, maintbook, tmp_path):
+@pytest.mark.parametrize("field, value", [
+    ("systems", ["{{ lookup('pipe', 'touch X') }}"]),
+    ("statuspage", {"components": ["{{ lookup('pipe', 'touch X') }}"]}),
+    ("silence", {"matchers": ['service="{{ lookup(\'pipe\', \'touch X\') }}"']}),
+    ("targets", {"hosts": "{{ lookup('pipe', 'touch X') }}"}),
+    ("owner", "{{ lookup('pipe', 'touch X') }}"),
+])
+def test_data_fields_go_in_as_literal_text(project, maintbook, tmp_path, field, value):
+    """Only action arguments and `when` are templated (SPEC §2); the rest is !unsafe data."""
+    text = compile_to(maintbook, project.runbook(**{field: value}), tmp_path).read_text()
+    for line in text.splitlines():
+        if "lookup('pipe', 'touch X')" in line or "lookup(\\'pipe" in line:
+            assert "!unsafe" in line, line
+
+
+def test_every_step_task_points_at_its_runbook_line(project, maintbook, tmp_path):
     runbook = full_runbook(project)
     lines = runbook.read_text().splitlines()
     text = compile_to(maintbook, runbook, tmp_path).read_text().splitlines()
-    pointers = [
-        (i, line) for i, line in enumerate(text) if line.strip().startswith("# runbooks/rb.yml:")
-    ]
-    assert len(pointers) == 10
+    pointers = [(i, line) for i, line in enumerate(text)
+                if line.strip().startswith("# runbooks/rb.yml:")]
+    assert len(pointers) >= 10
     for index, line in pointers:
         number = int(line.rsplit(":", 1)[1])
         match = re.match(r'\s*- name: (?:!unsafe )?"?(.*?)"?(?:  # noqa.*)?$', text[index + 1])
         assert match, text[index + 1]
-        step = match.group(1).split(" | ", 1)[1].removesuffix(" (with its rollback)")
+        step = match.group(1).split(" | ", 1)[1]
         assert lines[number - 1].lstrip().startswith("- name:"), (number, lines[number - 1])
         assert step in lines[number - 1], (step, lines[number - 1])
+
+
+def test_the_manifest_names_every_step_task(project, maintbook, tmp_path):
+    import json
+
+    compile_to(maintbook, full_runbook(project), tmp_path)
+    manifest = json.loads((tmp_path / "rb.steps.json").read_text())
+    phases = sorted({ref["phase"] for ref in manifest.values()})
+    assert phases == ["precheck", "recheck", "rollback", "steps", "verify"]
+    assert manifest["Rollback of Restart {{ nginx }} | Start nginx again"]["undoes"] == \
+        "Restart {{ nginx }}"
 
 
 @pytest.mark.integration
 def test_compiled_playbooks_pass_syntax_check_and_production_lint(project, maintbook, tmp_path):
     playbooks = [compile_to(maintbook, full_runbook(project), tmp_path)]
-    playbooks += [
-        compile_to(maintbook, p, tmp_path / "std")
-        for p in sorted((REPO / "runbooks").glob("*.yml"))
-    ]
+    playbooks += [compile_to(maintbook, p, tmp_path)
+                  for p in sorted((REPO / "runbooks").glob("*.yml"))]
     for playbook in playbooks:
-        done = subprocess.run(
-            [
-                BIN / "ansible-playbook",
-                "--syntax-check",
-                "-i",
-                str(REPO / "inventory/local.yml"),
-                str(playbook),
-            ],
-            capture_output=True,
-            text=True,
-            env=ENV,
-            check=False,
-        )
+        done = subprocess.run([BIN / "ansible-playbook", "--syntax-check", "-i",
+                               str(REPO / "inventory/local.yml"), playbook.name],
+                              capture_output=True, text=True, cwd=tmp_path, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
-    done = subprocess.run(
-        [
-            BIN / "ansible-lint",
-            "--nocolor",
-            "--offline",
-            "--profile",
-            "production",
-            *map(str, playbooks),
-        ],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        cwd=tmp_path,
-        check=False,
-    )
+    done = subprocess.run([BIN / "ansible-lint", "--nocolor", "--offline", "--profile",
+                           "production", *[p.name for p in playbooks]],
+                          capture_output=True, text=True, cwd=tmp_path, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.integration
+def test_a_compiled_folder_outside_the_project_runs_with_plain_ansible_playbook(
+        project, maintbook, tmp_path_factory):
+    """compile -o DIR writes an ansible.cfg: `cd DIR && ansible-playbook -i INV PLAYBOOK` runs
+    the same lifecycle: the page completed, the notices, the run in the state database."""
+    import sqlite3
+
+    path = project.runbook(
+        type="brief-interruption",
+        approvals=[{"role": "engineering-manager", "by": "dana"}],
+        steps=[{"name": "Touch", "command": f"touch {project.marks}/plain"}])
+    out = tmp_path_factory.mktemp("elsewhere") / "build"
+    playbook = compile_to(maintbook, path, out)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    check = subprocess.run([BIN / "ansible-playbook", "--syntax-check", "-i",
+                            str(project.root / "inventory/local.yml"), playbook.name],
+                           cwd=out, env=clean, capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    done = subprocess.run([BIN / "ansible-playbook", "-i", str(project.root / "inventory/local.yml"),
+                           playbook.name, "-e", "maintbook_force_reason=plain run"],
+                          cwd=out, env=clean, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (project.marks / "plain").exists()
+    assert project.page_statuses() == ["in_progress", "completed"]
+    assert [n["notice"] for n in project.outbox()] == ["start", "complete"]
+    with sqlite3.connect(project.root / ".maintbook/state.db") as db:
+        assert db.execute("SELECT outcome FROM runs").fetchall() == [("succeeded",)]
+        assert db.execute("SELECT state FROM maintenances").fetchall() == [("succeeded",)]
+    report = maintbook("report", "MNT-2026-0101")
+    assert report.exit_code == 0 and "succeeded" in report.output
