@@ -13,6 +13,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -159,3 +160,13 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 300
         ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout, check=False)
+
+
+def wait_for_files(paths: list[Path], procs: list[subprocess.Popen[bytes]]) -> None:
+    """Until every path exists (a twin process's signal); fail at once if a twin died."""
+    while not all(p.exists() for p in paths):
+        for proc in procs:
+            if proc.poll() not in (None, 0):
+                _, err = proc.communicate()
+                pytest.fail(f"a twin process died: {err.decode()}")
+        time.sleep(0.002)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 from maintbook import notify
 from maintbook.notify.render import Story
 from maintbook.store import Store, ledger
-from tests.modules.conftest import NOW, REPO, RUNBOOK_ID, ModProject
+from tests.modules.conftest import NOW, REPO, RUNBOOK_ID, ModProject, wait_for_files
 from tests.support.hook_receiver import hook_receiver
 from tests.support.services import free_port
 
@@ -115,16 +114,6 @@ def test_a_claim_left_by_a_crashed_sender_is_given_up_after_ten_minutes(
     assert len(proj.outbox()) == (expected == "sent")
 
 
-def wait_for(paths: list[Path], proc: list[subprocess.Popen[bytes]]) -> None:
-    """Until every path exists; fail at once if a twin died."""
-    while not all(p.exists() for p in paths):
-        for twin in proc:
-            if twin.poll() not in (None, 0):
-                _, err = twin.communicate()
-                pytest.fail(f"a twin died: {err.decode()}")
-        time.sleep(0.002)
-
-
 def test_two_processes_sending_the_same_notice_at_once_deliver_it_once(
     tmp_path: Path,
 ) -> None:
@@ -138,9 +127,9 @@ def test_two_processes_sending_the_same_notice_at_once_deliver_it_once(
              for name in ("a", "b")]
     try:
         for i in range(RACES):
-            wait_for([base / f"ready-{i}-a", base / f"ready-{i}-b"], twins)
+            wait_for_files([base / f"ready-{i}-a", base / f"ready-{i}-b"], twins)
             (base / f"go-{i}").touch()
-        wait_for([base / f"result-{i}-{n}" for i in range(RACES) for n in "ab"], twins)
+        wait_for_files([base / f"result-{i}-{n}" for i in range(RACES) for n in "ab"], twins)
     finally:
         for twin in twins:
             if twin.poll() is None:
