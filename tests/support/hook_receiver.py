@@ -83,7 +83,7 @@ def hook_receiver(secret: str | None = None, statuses: list[int] | None = None,
     """Serve on loopback; yield (base_url, hook)."""
     hook = Hook(secret.encode() if secret else None, list(statuses or []), echo, pad, reply)
     server = ThreadingHTTPServer(("127.0.0.1", port), _handler(hook))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", hook
