@@ -142,6 +142,18 @@ def test_a_moved_window_is_one_more_update_of_the_same_entry(proj: ModProject) -
     assert [u["body"] for u in found["updates"]] == [BODY["scheduled"], BODY["rescheduled"]]
 
 
+def test_an_extension_is_one_more_update_of_the_active_entry(proj: ModProject) -> None:
+    ctx = proj.context()
+    publish(ctx, "in_progress")
+    extended = (START, "2026-12-06T05:00:00Z")
+    assert publish(ctx, "in_progress", 90, body=BODY["extended"], window=extended) is True
+    assert publish(ctx, "in_progress", 91, body=BODY["extended"], window=extended) is False
+    found = entry(proj)
+    assert found["scheduled_until"] == "2026-12-06T05:00:00Z"
+    assert [(u["status"], u["body"]) for u in found["updates"]] == [
+        ("in_progress", BODY["in_progress"]), ("in_progress", BODY["extended"])]
+
+
 def test_check_mode_reports_the_change_and_writes_nothing(proj: ModProject) -> None:
     ctx = proj.context()
     changed, record = statuspage.publish(ctx, statuspage.change_for(ctx, "scheduled"),
