@@ -22,7 +22,7 @@ import yaml
 from maintbook.store import Store, leases
 from maintbook.timeparse import format_utc
 from tests.modules.conftest import BIN, LIBRARY, REPO, ModProject, ansible_env, run
-from tests.support.services import alertmanager
+from tests.support.services import alertmanager, free_port
 
 PLUGIN_PATHS = {
     "ANSIBLE_LIBRARY": str(LIBRARY),
@@ -35,20 +35,21 @@ EMERGENCY = "EMT-202612060200"
 
 
 def playbook(proj: ModProject, tasks: list[dict[str, Any]], play_vars: dict[str, Any],
-             env: dict[str, str] | None = None) -> list[dict[str, Any]]:
+             env: dict[str, str] | None = None, check: bool = False) -> list[dict[str, Any]]:
     """Run `tasks` in one play on localhost; every task's registered result, in order."""
     out = proj.root / "results.json"
     body = [{**task, "register": f"r{i}", "ignore_errors": True} for i, task in
             enumerate(tasks)]
     names = ", ".join(f"r{i}" for i in range(len(tasks)))
-    body.append({"name": "Save the results", "ansible.builtin.copy": {
+    body.append({"name": "Save the results", "check_mode": False, "ansible.builtin.copy": {
         "content": "{{ [" + names + "] | to_json }}", "dest": str(out)}})
     play = [{"name": "Plugins", "hosts": "localhost", "connection": "local",
              "gather_facts": False, "vars": play_vars, "tasks": body}]
     path = proj.root / "play.yml"
     path.write_text(yaml.safe_dump(play, sort_keys=False))
     proc = run([str(BIN / "ansible-playbook"), "-i", "localhost,", "-e",
-                f"ansible_python_interpreter={sys.executable}", str(path)], proj.root,
+                f"ansible_python_interpreter={sys.executable}", str(path),
+                *(["--check"] if check else [])], proj.root,
                ansible_env(proj.root, {**PLUGIN_PATHS, **(env or {})}))
     assert out.exists(), proc.stdout + proc.stderr
     results: list[dict[str, Any]] = json.loads(out.read_text())
@@ -130,6 +131,37 @@ def test_a_maintenance_opens_and_closes_through_the_four_plugins(
         ("run-1", "dana", "succeeded")]
     assert state_rows(proj, "SELECT state FROM maintenances") == [("succeeded",)]
     assert state_rows(proj, "SELECT status FROM leases") == [("released",)]
+
+
+def test_a_required_channel_that_fails_fails_the_notice_task(proj: ModProject) -> None:
+    proj.channel("pager", type="webhook", url_env="TEST_PAGER_URL", required=True,
+                 retries=0)
+    proj.channel("audit", type="webhook", url_env="TEST_AUDIT_URL", retries=0)
+    closed = f"http://127.0.0.1:{free_port()}"
+    env = {"TEST_PAGER_URL": f"{closed}/pager-secret-path-1",
+           "TEST_AUDIT_URL": f"{closed}/audit-secret-path-2"}
+    play_vars = lifecycle_vars(proj, notify=["ops", "pager", "audit"])
+    (result,) = playbook(proj, [{"maintenance_notify": {"notice": "announce", **COMMON}}],
+                         play_vars, env)
+    assert result["failed"] is True
+    assert result["msg"].startswith("notice announce not delivered to required channel(s) "
+                                    "pager: webhook ($TEST_PAGER_URL) POST: connection failed")
+    assert [(d["channel"], d["status"]) for d in result["deliveries"]] == [
+        ("ops", "sent"), ("pager", "failed"), ("audit", "failed")]
+    assert "secret-path" not in json.dumps(result)
+    assert [line["notice"] for line in proj.outbox()] == ["announce"]
+
+
+def test_check_mode_sends_publishes_and_records_nothing(proj: ModProject) -> None:
+    tasks = [{"statuspage_maintenance": {"state": "scheduled", **COMMON}},
+             {"maintenance_notify": {"notice": "announce", **COMMON}}]
+    page, notice = playbook(proj, tasks, lifecycle_vars(proj), check=True)
+    assert (page["changed"], page["maintenance"]["status"]) == (True, "scheduled")
+    assert notice["changed"] is False
+    assert [d["reason"] for d in notice["deliveries"]] == ["check mode"]
+    assert not (proj.root / "status").exists()
+    assert proj.outbox() == []
+    assert state_rows(proj, "SELECT * FROM notices") == []
 
 
 BAD_ARGUMENTS = [
