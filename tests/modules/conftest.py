@@ -95,10 +95,6 @@ class ModProject:
     def state_db(self) -> Path:
         return self.root / "state" / "state.db"
 
-    def open_store(self) -> Store:
-        ctx = self.context()
-        return Store.open(ctx.state)
-
     def outbox(self, channel: str = "ops", maintenance: str = RUNBOOK_ID) -> list[dict[str, Any]]:
         path = self.root / "outbox" / channel / f"{maintenance}.jsonl"
         if not path.exists():

@@ -9,6 +9,7 @@ import email.policy
 import json
 import re
 from collections.abc import Iterator
+from contextlib import ExitStack
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -332,23 +333,19 @@ def test_refused_connections_are_retried_until_the_receiver_is_up(
     port = free_port()
     hook_channel(proj, f"http://127.0.0.1:{port}", monkeypatch, retries=4, retry_delay=1)
     ctx = proj.context(notify=["hook"])
-    served: list[tuple[str, Hook]] = []
-    with_server = hook_receiver(HOOK_SECRET, port=port)
-
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        if len(sleeps) == 2:  # two attempts were refused: now the receiver comes up
-            served.append(with_server.__enter__())
-
+    served: list[Hook] = []
     sleeps: list[float] = []
-    try:
+    with ExitStack() as later:
+
+        def sleep(seconds: float) -> None:
+            sleeps.append(seconds)
+            if len(sleeps) == 2:  # two attempts were refused: now the receiver comes up
+                served.append(later.enter_context(hook_receiver(HOOK_SECRET, port=port))[1])
+
         sent = notify.send(store, ctx, "start", run_id="run-1", now=NOW, sleep=sleep)
-    finally:
-        if served:
-            with_server.__exit__(None, None, None)
     assert delivery(sent, "hook") == notify.Delivery("hook", "sent", 3)
     assert sleeps == [1.0, 2.0]
-    assert len(served[0][1].requests) == 1
+    assert [r["verified"] for r in served[0].requests] == [True]
 
 
 def test_a_required_channel_that_fails_is_reported_in_failed(
