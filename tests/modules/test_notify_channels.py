@@ -473,3 +473,19 @@ def test_a_secret_cut_in_half_by_a_long_error_is_still_hidden(
     prefix = f"Slack POST {url}/api/chat.postMessage answered 500: "
     assert found.error.startswith(prefix + " " * 180 + "Bearer ")
     assert TOKEN[:8] not in found.error
+
+
+def test_email_carries_a_title_beyond_ascii(
+    proj: ModProject, store: Store, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", SMTP_PASSWORD)
+    email_channel(proj, mailbox)
+    title = "Größere Datenbank – Wartung 🛠 <primär>"
+    ctx = proj.context(notify=["mail"], title=title)
+    found = delivery(notify.send(store, ctx, "start", run_id="run-1", now=NOW), "mail")
+    assert found.status == "sent", found.error
+    message = parse(mailbox.messages[0]["data"])
+    assert message["Subject"] == f"[Maintenance started] {title}"
+    text, html = message.iter_parts()
+    assert f"Maintenance: {title} ({RUNBOOK_ID})" in text.get_content()
+    assert "Größere Datenbank – Wartung 🛠 &lt;primär&gt;" in html.get_content()
