@@ -152,6 +152,17 @@ def test_a_required_channel_that_fails_fails_the_notice_task(proj: ModProject) -
     assert [line["notice"] for line in proj.outbox()] == ["announce"]
 
 
+def test_closing_the_page_twice_changes_it_once(proj: ModProject) -> None:
+    ending = {"outcome": "rolled_back", "hosts": {"localhost": "rolled_back"}}
+    tasks = [{"statuspage_maintenance": {"state": "in_progress", **COMMON}},
+             {"statuspage_maintenance": {"state": "closed", **COMMON, "ending": ending}},
+             {"statuspage_maintenance": {"state": "closed", **COMMON, "ending": ending}}]
+    results = playbook(proj, tasks, lifecycle_vars(proj))
+    assert [r["changed"] for r in results] == [True, True, False]
+    assert [u["status"] for u in proj.status()["maintenances"][0]["updates"]] == [
+        "in_progress", "ended_early"]
+
+
 def test_check_mode_sends_publishes_and_records_nothing(proj: ModProject) -> None:
     tasks = [{"statuspage_maintenance": {"state": "scheduled", **COMMON}},
              {"maintenance_notify": {"notice": "announce", **COMMON}}]
