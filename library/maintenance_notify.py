@@ -13,7 +13,7 @@ short_description: Send one maintenance notice to every channel of the maintenan
 description:
   - Renders a notice of one kind for each channel's audience (internal notices carry the
     detail, public ones only what customers need) and sends it to every channel of the
-    maintenance that takes that kind: C(outbox) (JSON lines), C(slack) (incoming webhook, or
+    maintenance that takes that kind - C(outbox) (JSON lines), C(slack) (incoming webhook, or
     Web API token with the maintenance's thread), C(email) (SMTP, STARTTLS, AUTH) and
     C(webhook) (JSON POST, optionally HMAC-signed).
   - A notice goes out once per maintenance, kind and channel; notices of a run (C(start),
@@ -21,7 +21,7 @@ description:
     ledger of the state database before sending, so two processes never send one twice.
   - Failed attempts are retried with backoff (per channel C(retries), C(retry_delay)); a
     channel marked C(required) that could not be reached fails the task.
-  - Secrets are never arguments: channels name environment variables (C(*_env)).
+  - Secrets are never arguments; channels name environment variables (C(*_env)).
   - Runs on the controller as an action plugin.
 version_added: "0.1.0"
 author: maintbook developers

@@ -68,7 +68,7 @@ EXAMPLES = r"""
 RETURN = r"""
 maintenance:
   description: The entry after the call, as status.json holds it.
-  returned: unless state=closed
+  returned: always
   type: dict
   sample:
     id: MNT-2026-0042

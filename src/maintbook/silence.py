@@ -106,6 +106,11 @@ def present(api: Alertmanager, maintenance: str, matcher_texts: tuple[str, ...],
     }
     if mine:
         body["id"] = mine[0]["id"]  # one silence per maintenance: update it in place
+        if mine[0].get("status", {}).get("state") == "active":
+            # Alertmanager updates an active silence in place only if its start is unchanged
+            # (it set the start to the moment of creation); otherwise it expires it and makes
+            # a new one.
+            body["startsAt"] = mine[0]["startsAt"]
     if check:
         return True, [s["id"] for s in mine[:1]]
     created = api.call("POST", "/api/v2/silences", body) or {}

@@ -1,142 +1,168 @@
-"""Shared fixtures: run the modules of library/ for real through ansible-playbook."""
+"""Shared helpers of the lifecycle tests: a throwaway project, its context, its state.
+
+A `ModProject` is a runbook repository in a temporary folder (maintbook.yml, one runbook).
+`context()` loads both the way `maintbook run` does and returns the `Context` that the
+compiled playbook hands to the lifecycle plugins, so every test here exercises the same data
+path as a real run: configuration schema, runbook model, `build_context`.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from maintbook.config import load_config
+from maintbook.context import Context, build_context
+from maintbook.project import load_runbook
+from maintbook.store import Store
+
 REPO = Path(__file__).resolve().parents[2]
 LIBRARY = REPO / "library"
-SRC = REPO / "src"
-CONTRACTS = REPO.parent / "shared" / "contracts"
+CONTRACT = REPO / "tests" / "fixtures" / "statuspage-openapi.json"
 BIN = Path(sys.executable).parent
-sys.path.insert(0, str(REPO / "tests" / "support"))
-if str(SRC) not in sys.path:
-    sys.path.append(str(SRC))  # until the package is installed
 
-RunPlay = Callable[..., list[dict[str, Any]]]
+# A fixed maintenance: the window of the SPEC's example, met 5 minutes into it.
+START, END = "2026-12-06T02:00:00Z", "2026-12-06T04:00:00Z"
+NOW = datetime(2026, 12, 6, 2, 5, tzinfo=UTC)
+RUNBOOK_ID = "MNT-2026-0042"
+
+RUNBOOK: dict[str, Any] = {
+    "runbook": 1,
+    "id": RUNBOOK_ID,
+    "title": "Monthly PostgreSQL maintenance",
+    "owner": "sre-team",
+    "type": "planned-outage",
+    "risk": "medium",
+    "systems": ["api", "database"],
+    "description": "VACUUM FULL on bloated tables, REINDEX, statistics.",
+    "window": {"start": START, "duration": "2h"},
+    "approvals": [{"role": "vp-engineering", "by": "bob", "at": "2026-11-21T09:00:00Z"}],
+    "targets": {"hosts": "db-primary-7.internal"},
+    "impact": {
+        "summary": "The API and dashboard are unavailable for up to 2 hours.",
+        "expect": "Requests receive HTTP 503 with a maintenance page; queued jobs resume "
+        "afterwards.",
+    },
+    "statuspage": {"components": ["api", "database"]},
+    "notify": ["ops"],
+    "steps": [
+        {"name": "Vacuum the bloated tables", "command": "/usr/local/bin/vacuum-full --db app"},
+    ],
+}
 
 
-class _Unsafe(str):
-    """A string written as ``!unsafe`` so Ansible never templates test data."""
+class ModProject:
+    """maintbook.yml + runbooks/rb.yml in a folder; `context()` builds the lifecycle context."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.config: dict[str, Any] = {
+            "policy": {"blackouts": []},
+            "channels": {"ops": {"type": "outbox", "path": "outbox/ops"}},
+            "statuspage": {"provider": "file", "path": "status",
+                           "url": "https://status.example.com",
+                           "zones": ["UTC", "America/New_York"]},
+            "state": "state/state.db",
+        }
+
+    def channel(self, name: str, **options: Any) -> None:
+        self.config["channels"][name] = options
+
+    def write(self, **runbook: Any) -> Path:
+        (self.root / "runbooks").mkdir(parents=True, exist_ok=True)
+        (self.root / "maintbook.yml").write_text(yaml.safe_dump(self.config, sort_keys=False))
+        path = self.root / "runbooks" / "rb.yml"
+        path.write_text(yaml.safe_dump({**RUNBOOK, **runbook}, sort_keys=False))
+        return path
+
+    def context(self, **runbook: Any) -> Context:
+        """The context of the runbook (RUNBOOK with `runbook` overrides) in this project."""
+        self.write(**runbook)
+        return load_context(self.root)
+
+    @property
+    def state_db(self) -> Path:
+        return self.root / "state" / "state.db"
+
+    def outbox(self, channel: str = "ops", maintenance: str = RUNBOOK_ID) -> list[dict[str, Any]]:
+        path = self.root / "outbox" / channel / f"{maintenance}.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+    def ledger(self) -> list[dict[str, Any]]:
+        with sqlite3.connect(self.state_db) as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute("SELECT * FROM notices ORDER BY id").fetchall()
+        return [dict(row) for row in rows]
+
+    def status(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((self.root / "status" / "status.json").read_text())
+        return data
 
 
-def _unsafe_representer(dumper: yaml.SafeDumper, data: _Unsafe) -> yaml.Node:
-    return dumper.represent_scalar("!unsafe", str(data), style="'")
+def load_context(root: Path) -> Context:
+    """The context of `root`/runbooks/rb.yml, loaded as `maintbook run` loads it."""
+    config, problems = load_config(root / "maintbook.yml")
+    assert config is not None, [p.message for p in problems]
+    loaded = load_runbook(root / "runbooks" / "rb.yml", config)
+    assert loaded.runbook is not None, [d.message for d in loaded.diagnostics]
+    return build_context(loaded.runbook, config)
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
+@pytest.fixture
+def proj(tmp_path: Path) -> ModProject:
+    root = tmp_path / "project"
+    root.mkdir()
+    return ModProject(root)
 
 
-_Dumper.add_representer(_Unsafe, _unsafe_representer)
-
-
-def _mark_unsafe(value: Any) -> Any:
-    if isinstance(value, str):
-        return _Unsafe(value)
-    if isinstance(value, dict):
-        return {k: _mark_unsafe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mark_unsafe(v) for v in value]
-    return value
+@pytest.fixture
+def store(proj: ModProject) -> Iterator[Store]:
+    """The project's state database (created on first use), closed after the test."""
+    opened = Store.open(proj.context().state)
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 def ansible_env(tmp_path: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of an ansible-playbook or ansible-doc run in the tests."""
     env = dict(os.environ)
     env.update(
-        ANSIBLE_LIBRARY=str(LIBRARY),
         ANSIBLE_NOCOLOR="1",
-        ANSIBLE_HOST_KEY_CHECKING="False",
         ANSIBLE_LOCAL_TEMP=str(tmp_path / ".ansible-tmp"),
-        ANSIBLE_REMOTE_TEMP=str(tmp_path / ".ansible-rtmp"),
+        ANSIBLE_HOME=str(tmp_path / ".ansible-home"),
         ANSIBLE_RETRY_FILES_ENABLED="False",
-        PYTHONPATH=os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")])),
+        ANSIBLE_DEPRECATION_WARNINGS="False",
     )
     env.update(extra or {})
     return env
 
 
-def write_playbook(path: Path, tasks: list[tuple[str, dict[str, Any]]], out: Path) -> None:
-    body: list[dict[str, Any]] = []
-    for i, (module, args) in enumerate(tasks):
-        body.append(
-            {
-                "name": f"Task {i}",
-                module: _mark_unsafe(args),
-                "register": f"r{i}",
-                "ignore_errors": True,
-            }
-        )
-    names = ", ".join(f"r{i}" for i in range(len(tasks)))
-    body.append(
-        {
-            "name": "Save the results",
-            "check_mode": False,
-            "ansible.builtin.copy": {
-                "content": "{{ [" + names + "] | to_json }}",
-                "dest": str(out),
-            },
-        }
-    )
-    play = [{"name": "Module test", "hosts": "localhost", "gather_facts": False, "tasks": body}]
-    path.write_text(yaml.dump(play, Dumper=_Dumper, sort_keys=False))
+def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 300
+        ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout, check=False)
 
 
-@pytest.fixture
-def run_play(tmp_path: Path) -> RunPlay:
-    """Run ``[(module, args), ...]`` as one playbook on localhost; return each task result."""
-    counter = iter(range(1000))
-
-    def run(
-        tasks: list[tuple[str, dict[str, Any]]],
-        *,
-        check: bool = False,
-        env: dict[str, str] | None = None,
-        cwd: Path | None = None,
-    ) -> list[dict[str, Any]]:
-        n = next(counter)
-        playbook, out = tmp_path / f"play{n}.yml", tmp_path / f"result{n}.json"
-        write_playbook(playbook, tasks, out)
-        cmd = [
-            str(BIN / "ansible-playbook"),
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
-            str(playbook),
-        ]
-        if check:
-            cmd.append("--check")
-        proc = subprocess.run(
-            cmd,
-            env=ansible_env(tmp_path, env),
-            cwd=cwd or tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert out.exists(), f"playbook did not finish:\n{proc.stdout}\n{proc.stderr}"
-        results: list[dict[str, Any]] = json.loads(out.read_text())
-        return results
-
-    return run
-
-
-@pytest.fixture
-def unique_marker(tmp_path: Path) -> Iterator[Path]:
-    """A path that must never be created (template-injection canary)."""
-    marker = tmp_path / "canary-must-not-exist"
-    yield marker
-    assert not marker.exists()
+def wait_for_files(paths: list[Path], procs: list[subprocess.Popen[bytes]]) -> None:
+    """Until every path exists (a twin process's signal); fail at once if a twin died."""
+    while not all(p.exists() for p in paths):
+        for proc in procs:
+            if proc.poll() not in (None, 0):
+                _, err = proc.communicate()
+                pytest.fail(f"a twin process died: {err.decode()}")
+        time.sleep(0.002)

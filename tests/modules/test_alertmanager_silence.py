@@ -1,4 +1,5 @@
-"""alertmanager_silence against a real Alertmanager started from the Debian package."""
+"""Alert silences (SPEC §6, §12) against a real Alertmanager 0.25 started for each test: one
+silence per maintenance over [start − 15 min, end + 15 min], kept, moved and expired."""
 
 from __future__ import annotations
 
@@ -10,134 +11,121 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import RunPlay
-from services import alertmanager
+
+from maintbook import silence
+from tests.support.services import alertmanager
+
+MATCHERS = ('service="postgres"', 'env=~"prod|staging"')
+MAINTENANCE = "MNT-2026-0042"
 
 
 @pytest.fixture
-def am_url(tmp_path: Path) -> Iterator[str]:
+def am(tmp_path: Path) -> Iterator[silence.Alertmanager]:
     with alertmanager(tmp_path / "alertmanager") as url:
-        yield url
+        yield silence.Alertmanager(url)
 
 
-def silences(url: str) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(url + "/api/v2/silences", timeout=5) as resp:
-        data: list[dict[str, Any]] = json.load(resp)
-        return data
+def listed(api: silence.Alertmanager) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(api.url + "/api/v2/silences", timeout=10) as answer:
+        found: list[dict[str, Any]] = json.loads(answer.read())
+    return found
 
 
-def active(url: str) -> list[dict[str, Any]]:
-    return [s for s in silences(url) if s["status"]["state"] == "active"]
+def by_state(api: silence.Alertmanager, state: str) -> list[dict[str, Any]]:
+    return [s for s in listed(api) if s["status"]["state"] == state]
 
 
-def silence_args(url: str, **extra: Any) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    return {
-        "url": url,
-        "runbook_id": "MNT-2026-0042",
-        "matchers": ['service="postgres"', 'env=~"prod|staging"', 'a!="b"', 'c!~"x.*"'],
-        "starts_at": (now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "ends_at": (now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "created_by": "sre-team",
-        "comment": "Monthly PostgreSQL maintenance",
-        **extra,
-    }
+def window(start_in: timedelta, duration: timedelta = timedelta(hours=2)
+           ) -> tuple[datetime, datetime]:
+    """The silence span of a window starting `start_in` from now (whole seconds)."""
+    start = datetime.now(UTC).replace(microsecond=0) + start_in
+    return silence.covered(start, start + duration)
 
 
-def test_present_is_idempotent_and_absent_expires(run_play: RunPlay, am_url: str) -> None:
-    args = silence_args(am_url)
-    first, second = run_play([("alertmanager_silence", args), ("alertmanager_silence", args)])
-    assert (first["changed"], second["changed"]) == (True, False)
-    (silence,) = active(am_url)
-    assert first["silence_ids"] == second["silence_ids"] == [silence["id"]]
-    assert sorted(
-        (m["name"], m["value"], m["isRegex"], m["isEqual"]) for m in silence["matchers"]
-    ) == [
-        ("a", "b", False, False),
-        ("c", "x.*", True, False),
-        ("env", "prod|staging", True, True),
-        ("service", "postgres", False, True),
-    ]
-    assert silence["comment"] == "maintbook:MNT-2026-0042 Monthly PostgreSQL maintenance"
-    assert silence["createdBy"] == "sre-team"
-
-    check, gone, again = run_play(
-        [
-            (
-                "alertmanager_silence",
-                {"url": am_url, "runbook_id": "MNT-2026-0042", "state": "absent"},
-            ),
-        ],
-        check=True,
-    ) + run_play(
-        [
-            (
-                "alertmanager_silence",
-                {"url": am_url, "runbook_id": "MNT-2026-0042", "state": "absent"},
-            ),
-            (
-                "alertmanager_silence",
-                {"url": am_url, "runbook_id": "MNT-2026-0042", "state": "absent"},
-            ),
-        ]
-    )
-    assert (check["changed"], gone["changed"], again["changed"]) == (True, True, False)
-    assert gone["silence_ids"] == [silence["id"]]
-    assert active(am_url) == []
-    assert [s["status"]["state"] for s in silences(am_url)] == ["expired"]
+def present(api: silence.Alertmanager, span: tuple[datetime, datetime],
+            maintenance: str = MAINTENANCE, **extra: Any) -> tuple[bool, list[str]]:
+    return silence.present(api, maintenance, MATCHERS, span[0], span[1],
+                           "Monthly PostgreSQL maintenance", **extra)
 
 
-def test_absent_leaves_other_runbooks_alone(run_play: RunPlay, am_url: str) -> None:
-    run_play(
-        [
-            ("alertmanager_silence", silence_args(am_url)),
-            ("alertmanager_silence", silence_args(am_url, runbook_id="MNT-2026-0099")),
-            (
-                "alertmanager_silence",
-                {"url": am_url, "runbook_id": "MNT-2026-0042", "state": "absent"},
-            ),
-        ]
-    )
-    (left,) = active(am_url)
-    assert left["comment"].startswith("maintbook:MNT-2026-0099 ")
+def test_present_creates_one_silence_over_the_window_and_its_margins(
+    am: silence.Alertmanager
+) -> None:
+    span = window(timedelta(hours=1))
+    changed, ids = present(am, span)
+    assert changed is True
+    (made,) = listed(am)
+    assert ids == [made["id"]]
+    assert made["status"]["state"] == "pending"
+    assert silence.parse_api_time(made["startsAt"]) == span[0]
+    assert silence.parse_api_time(made["endsAt"]) == span[1]
+    assert span[1] - span[0] == timedelta(hours=2, minutes=30)
+    assert made["comment"] == f"maintbook:{MAINTENANCE} Monthly PostgreSQL maintenance"
+    assert made["createdBy"] == "maintbook"
+    assert sorted((m["name"], m["value"], m["isRegex"], m["isEqual"])
+                  for m in made["matchers"]) == [("env", "prod|staging", True, True),
+                                                 ("service", "postgres", False, True)]
 
 
-def test_check_mode_creates_nothing(run_play: RunPlay, am_url: str) -> None:
-    (result,) = run_play([("alertmanager_silence", silence_args(am_url))], check=True)
-    assert result["changed"] is True
-    assert silences(am_url) == []
+def test_present_again_changes_nothing(am: silence.Alertmanager) -> None:
+    span = window(timedelta(hours=1))
+    _, ids = present(am, span)
+    assert present(am, span) == (False, ids)
+    assert len(listed(am)) == 1
 
 
-def test_new_end_time_updates_the_same_silence(run_play: RunPlay, am_url: str) -> None:
-    later = (datetime.now(UTC) + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    first, moved = run_play(
-        [
-            ("alertmanager_silence", silence_args(am_url)),
-            ("alertmanager_silence", silence_args(am_url, ends_at=later)),
-        ]
-    )
-    assert (first["changed"], moved["changed"]) == (True, True)
-    (silence,) = active(am_url)
-    assert silence["endsAt"].startswith(later[:19])
+@pytest.mark.parametrize("start_in", [timedelta(hours=1), timedelta(minutes=-30)],
+                         ids=["pending", "active"])
+def test_a_moved_end_updates_the_same_silence(am: silence.Alertmanager,
+                                              start_in: timedelta) -> None:
+    """An extension: the window's end moves while the silence is pending or already active."""
+    span = window(start_in)
+    _, (first,) = present(am, span)
+    extended = (span[0], span[1] + timedelta(hours=1))
+    changed, ids = present(am, extended)
+    assert (changed, ids) == (True, [first])
+    (kept,) = [s for s in listed(am) if s["status"]["state"] != "expired"]
+    assert kept["id"] == first
+    assert silence.parse_api_time(kept["endsAt"]) == extended[1]
+    assert by_state(am, "expired") == []
+    assert present(am, extended) == (False, [first])
 
 
-def test_errors_name_endpoint_and_status(run_play: RunPlay, am_url: str) -> None:
-    bad, refused = run_play(
-        [
-            (
-                "alertmanager_silence",
-                silence_args(am_url, matchers=['service="postgres"', 'x=~"("']),
-            ),
-            ("alertmanager_silence", silence_args("http://127.0.0.1:9")),
-        ]
-    )
-    assert bad["failed"] is True
-    assert "Alertmanager POST /api/v2/silences answered 400" in bad["msg"]
-    assert refused["failed"] is True
-    assert "Alertmanager GET /api/v2/silences answered -1" in refused["msg"]
+def test_absent_expires_the_silence_and_leaves_other_maintenances_alone(
+    am: silence.Alertmanager
+) -> None:
+    span = window(timedelta(minutes=-30))
+    _, (mine,) = present(am, span)
+    _, (other,) = present(am, span, maintenance="MNT-2026-0043")
+    assert silence.absent(am, MAINTENANCE) == (True, [mine])
+    assert [s["id"] for s in by_state(am, "expired")] == [mine]
+    assert [s["id"] for s in by_state(am, "active")] == [other]
+    assert silence.absent(am, MAINTENANCE) == (False, [])
 
 
-def test_malformed_matcher_is_refused(run_play: RunPlay, am_url: str) -> None:
-    (result,) = run_play([("alertmanager_silence", silence_args(am_url, matchers=["service"]))])
-    assert result["failed"] is True
-    assert "matcher 'service' is not NAME OP" in result["msg"]
+def test_check_mode_creates_and_expires_nothing(am: silence.Alertmanager) -> None:
+    span = window(timedelta(minutes=-30))
+    assert present(am, span, check=True) == (True, [])
+    assert listed(am) == []
+    _, ids = present(am, span)
+    assert silence.absent(am, MAINTENANCE, check=True) == (True, ids)
+    assert [s["status"]["state"] for s in listed(am)] == ["active"]
+
+
+def test_alertmanager_refusing_a_silence_names_the_endpoint_and_status(
+    am: silence.Alertmanager
+) -> None:
+    past = window(timedelta(hours=-5))  # ends before now: Alertmanager refuses it
+    with pytest.raises(silence.SilenceError, match=r"^Alertmanager POST /api/v2/silences "
+                       r"answered 400: "):
+        present(am, past)
+    assert listed(am) == []
+
+
+def test_a_matcher_that_is_not_name_op_value_is_refused_before_any_call(
+    am: silence.Alertmanager
+) -> None:
+    span = window(timedelta(hours=1))
+    with pytest.raises(silence.SilenceError, match="matcher 'service postgres' is not"):
+        silence.present(am, MAINTENANCE, ("service postgres",), span[0], span[1], "x")
+    assert listed(am) == []

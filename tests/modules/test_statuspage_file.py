@@ -1,169 +1,200 @@
-"""statuspage_maintenance, provider file: run for real through ansible-playbook."""
+"""The `file` status page (SPEC §9, §10, §13): one `transition()` moves an entry, every outcome
+closes it truthfully, and concurrent writers lose nothing."""
 
 from __future__ import annotations
 
 import json
-from html.parser import HTMLParser
-from pathlib import Path
+import subprocess
+import sys
+from datetime import timedelta
 from typing import Any
 
-from conftest import RunPlay
+import pytest
 from icalendar import Calendar
 
-TITLE = "Monthly <script>alert(1)</script> PostgreSQL {{ lookup('pipe', 'touch MARKER') }}"
+from maintbook import statuspage
+from maintbook.context import Context
+from maintbook.runtime.closing import Ending, close_page
+from maintbook.statuspage.model import BODY, PageError
+from tests.modules.conftest import END, NOW, REPO, RUNBOOK_ID, START, ModProject, wait_for_files
+
+COMPONENTS = ("api", "database")
 
 
-def args(path: Path, state: str, title: str = "Monthly PostgreSQL", **extra: Any) -> dict[str, Any]:
-    return {
-        "runbook_id": "MNT-2026-0042",
-        "name": title,
-        "state": state,
-        "scheduled_for": "2026-12-06T02:00:00Z",
-        "scheduled_until": "2026-12-06T04:00:00Z",
-        "components": ["api", "database"],
-        "path": str(path),
-        **extra,
-    }
+def publish(ctx: Context, status: str, minutes: int = 0, **extra: Any) -> bool:
+    change = statuspage.change_for(ctx, status, **extra)
+    changed, _ = statuspage.publish(ctx, change, now=NOW + timedelta(minutes=minutes))
+    return changed
 
 
-def status(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((path / "status.json").read_text())
-    return data
+def entry(proj: ModProject, entry_id: str = RUNBOOK_ID) -> dict[str, Any]:
+    (found,) = [m for m in proj.status()["maintenances"] if m["id"] == entry_id]
+    return found
 
 
-class _Text(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.chunks: list[str] = []
-        self.tags: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        self.tags.append(tag)
-
-    def handle_data(self, data: str) -> None:
-        self.chunks.append(data)
+def timeline(proj: ModProject) -> list[str]:
+    return [u["status"] for u in entry(proj)["updates"]]
 
 
-def test_transitions_scheduled_to_completed(run_play: RunPlay, tmp_path: Path) -> None:
-    page = tmp_path / "status"
-    states = ["scheduled", "in_progress", "verifying", "completed"]
-    results = run_play([("statuspage_maintenance", args(page, s)) for s in states])
-    assert [r["changed"] for r in results] == [True, True, True, True]
-    assert [r["maintenance"]["components"]["api"] for r in results] == [
-        "operational",
-        "under_maintenance",
-        "under_maintenance",
-        "operational",
+def components(proj: ModProject) -> set[str]:
+    found = entry(proj)["components"]
+    assert sorted(found) == list(COMPONENTS)
+    return set(found.values())
+
+
+def close(ctx: Context, outcome: str, **ending: Any) -> None:
+    close_page(ctx, Ending(outcome, {"db-primary-7.internal": "x"}, **ending),
+               NOW + timedelta(minutes=50))
+
+
+def test_scheduled_in_progress_verifying_completed(proj: ModProject) -> None:
+    ctx = proj.context()
+    assert publish(ctx, "scheduled") is True
+    assert components(proj) == {"operational"}
+    assert publish(ctx, "in_progress", 5) is True
+    assert components(proj) == {"under_maintenance"}
+    assert publish(ctx, "verifying", 40) is True
+    assert components(proj) == {"under_maintenance"}
+    close(ctx, "succeeded")
+    found = entry(proj)
+    assert {k: found[k] for k in ("id", "name", "status", "scheduled_for", "scheduled_until",
+                                  "kind")} == {
+        "id": RUNBOOK_ID, "name": "Monthly PostgreSQL maintenance", "status": "completed",
+        "scheduled_for": START, "scheduled_until": END, "kind": "maintenance"}
+    assert found["updates"] == [
+        {"status": "scheduled", "body": BODY["scheduled"], "at": "2026-12-06T02:05:00Z"},
+        {"status": "in_progress", "body": BODY["in_progress"], "at": "2026-12-06T02:10:00Z"},
+        {"status": "verifying", "body": BODY["verifying"], "at": "2026-12-06T02:45:00Z"},
+        {"status": "completed", "body": BODY["completed"], "at": "2026-12-06T02:55:00Z"},
     ]
-    data = status(page)
-    assert len(data["maintenances"]) == 1
-    record = data["maintenances"][0]
-    assert set(record) == {
-        "id",
-        "name",
-        "status",
-        "scheduled_for",
-        "scheduled_until",
-        "components",
-        "updates",
-    }
-    assert record["id"] == "MNT-2026-0042"
-    assert record["status"] == "completed"
-    assert record["components"] == {"api": "operational", "database": "operational"}
-    assert [u["status"] for u in record["updates"]] == states
-    assert all(set(u) == {"status", "body", "at"} and u["body"] for u in record["updates"])
-    assert record == results[-1]["maintenance"]
+    assert components(proj) == {"operational"}
+    assert found["impact"] == {"summary": ctx.facts.impact_summary,
+                               "expect": ctx.facts.impact_expect}
 
 
-def test_rerun_changes_nothing_and_never_duplicates(run_play: RunPlay, tmp_path: Path) -> None:
-    page = tmp_path / "status"
-    first = run_play(
-        [
-            ("statuspage_maintenance", args(page, "scheduled")),
-            ("statuspage_maintenance", args(page, "in_progress")),
-        ]
-    )
-    before = (page / "status.json").read_text()
-    again = run_play(
-        [
-            ("statuspage_maintenance", args(page, "in_progress")),
-            ("statuspage_maintenance", args(page, "in_progress")),
-        ]
-    )
-    assert [r["changed"] for r in first + again] == [True, True, False, False]
-    assert (page / "status.json").read_text() == before
-    assert len(status(page)["maintenances"]) == 1
-    assert len(status(page)["maintenances"][0]["updates"]) == 2
-
-
-def test_cancelled_and_final_states_are_final(run_play: RunPlay, tmp_path: Path) -> None:
-    page = tmp_path / "status"
-    results = run_play(
-        [
-            ("statuspage_maintenance", args(page, "scheduled")),
-            ("statuspage_maintenance", args(page, "cancelled", body="Postponed.")),
-            ("statuspage_maintenance", args(page, "in_progress")),
-        ]
-    )
-    assert results[1]["changed"] is True
-    assert results[1]["maintenance"]["updates"][-1]["body"] == "Postponed."
-    assert results[2]["failed"] is True
-    assert "already cancelled" in results[2]["msg"]
-    record = status(page)["maintenances"][0]
-    assert record["status"] == "cancelled"
-    cal = Calendar.from_ical((page / "maintenance.ics").read_bytes())
-    (event,) = cal.walk("VEVENT")
-    assert str(event["STATUS"]) == "CANCELLED"
-
-
-def test_check_mode_writes_nothing(run_play: RunPlay, tmp_path: Path) -> None:
-    page = tmp_path / "status"
-    (result,) = run_play([("statuspage_maintenance", args(page, "scheduled"))], check=True)
-    assert result["changed"] is True
-    assert result["maintenance"]["status"] == "scheduled"
-    assert not page.exists()
-
-
-def test_two_runbooks_share_the_page(run_play: RunPlay, tmp_path: Path) -> None:
-    page = tmp_path / "status"
-    other = args(page, "scheduled", runbook_id="MNT-2026-0043")
-    run_play(
-        [("statuspage_maintenance", args(page, "scheduled")), ("statuspage_maintenance", other)]
-    )
-    assert [m["id"] for m in status(page)["maintenances"]] == ["MNT-2026-0042", "MNT-2026-0043"]
-    assert len(Calendar.from_ical((page / "maintenance.ics").read_bytes()).walk("VEVENT")) == 2
-
-
-def test_hostile_title_is_literal_everywhere(
-    run_play: RunPlay, tmp_path: Path, unique_marker: Path
+@pytest.mark.parametrize(("outcome", "status", "component", "body"), [
+    ("no_go", "cancelled", "operational", BODY["no_go"]),
+    ("rolled_back", "ended_early", "operational", BODY["ended_early"]),
+    ("interrupted", "ended_early", "operational", BODY["interrupted"] + " The changes were "
+     "undone."),
+    ("failed", "not_completed", "degraded_performance", BODY["not_completed"]),
+    ("rollback_failed", "not_completed", "degraded_performance", BODY["not_completed"]),
+])
+def test_every_outcome_closes_the_entry_truthfully(
+    proj: ModProject, outcome: str, status: str, component: str, body: str
 ) -> None:
-    page = tmp_path / "status"
-    title = TITLE.replace("MARKER", str(unique_marker))
-    (result,) = run_play([("statuspage_maintenance", args(page, "in_progress", title=title))])
-    assert result["changed"] is True
-    assert status(page)["maintenances"][0]["name"] == title
-    html = (page / "index.html").read_text()
+    ctx = proj.context()
+    publish(ctx, "scheduled")
+    publish(ctx, "in_progress", 5)
+    close(ctx, outcome)
+    assert timeline(proj) == ["scheduled", "in_progress", status]
+    assert entry(proj)["updates"][-1]["body"] == body
+    assert components(proj) == {component}
+
+
+def test_an_interrupted_run_that_left_hosts_drained_is_not_completed(proj: ModProject) -> None:
+    ctx = proj.context()
+    publish(ctx, "in_progress")
+    close(ctx, "interrupted", drained=("db-primary-7.internal",))
+    assert timeline(proj) == ["in_progress", "not_completed"]
+    assert components(proj) == {"degraded_performance"}
+
+
+def test_a_window_without_a_run_is_missed_and_stays_missed(proj: ModProject) -> None:
+    ctx = proj.context()
+    publish(ctx, "scheduled")
+    assert publish(ctx, "missed", 200) is True
+    assert timeline(proj) == ["scheduled", "missed"]
+    assert entry(proj)["updates"][-1]["body"] == "This maintenance did not take place."
+    with pytest.raises(PageError, match="is missed on the page; it cannot become in_progress"):
+        publish(ctx, "in_progress", 210)
+    assert timeline(proj) == ["scheduled", "missed"]
+
+
+def test_a_closed_entry_opens_again_when_the_maintenance_runs_again(proj: ModProject) -> None:
+    ctx = proj.context()
+    publish(ctx, "in_progress")
+    close(ctx, "rolled_back")
+    assert publish(ctx, "in_progress", 60) is True
+    publish(ctx, "verifying", 80)
+    close(ctx, "succeeded")
+    assert timeline(proj) == ["in_progress", "ended_early", "in_progress", "verifying",
+                              "completed"]
+    assert len(proj.status()["maintenances"]) == 1
+
+
+def test_the_same_state_twice_changes_nothing(proj: ModProject) -> None:
+    ctx = proj.context()
+    publish(ctx, "scheduled")
+    publish(ctx, "in_progress", 5)
+    files = {p.name: p.read_bytes() for p in (proj.root / "status").iterdir()}
+    assert publish(ctx, "in_progress", 30) is False
+    assert {p.name: p.read_bytes() for p in (proj.root / "status").iterdir()} == files
+
+
+def test_a_moved_window_is_one_more_update_of_the_same_entry(proj: ModProject) -> None:
+    ctx = proj.context()
+    publish(ctx, "scheduled")
+    moved = ("2026-12-13T02:00:00Z", "2026-12-13T04:00:00Z")
+    assert publish(ctx, "scheduled", 10, body=BODY["rescheduled"], window=moved) is True
+    found = entry(proj)
+    assert (found["scheduled_for"], found["scheduled_until"]) == moved
+    assert [u["body"] for u in found["updates"]] == [BODY["scheduled"], BODY["rescheduled"]]
+
+
+def test_an_extension_is_one_more_update_of_the_active_entry(proj: ModProject) -> None:
+    ctx = proj.context()
+    publish(ctx, "in_progress")
+    extended = (START, "2026-12-06T05:00:00Z")
+    assert publish(ctx, "in_progress", 90, body=BODY["extended"], window=extended) is True
+    assert publish(ctx, "in_progress", 91, body=BODY["extended"], window=extended) is False
+    found = entry(proj)
+    assert found["scheduled_until"] == "2026-12-06T05:00:00Z"
+    assert [(u["status"], u["body"]) for u in found["updates"]] == [
+        ("in_progress", BODY["in_progress"]), ("in_progress", BODY["extended"])]
+
+
+def test_check_mode_reports_the_change_and_writes_nothing(proj: ModProject) -> None:
+    ctx = proj.context()
+    changed, record = statuspage.publish(ctx, statuspage.change_for(ctx, "scheduled"),
+                                         now=NOW, check=True)
+    assert (changed, record["status"]) == (True, "scheduled")
+    assert not (proj.root / "status" / "status.json").exists()
+
+
+def test_the_site_and_the_calendar_follow_the_entries(proj: ModProject) -> None:
+    ctx = proj.context(title="Monthly <script>alert(1)</script> & VACUUM")
+    publish(ctx, "scheduled")
+    close(ctx, "no_go")
+    html = (proj.root / "status" / "index.html").read_text()
+    assert "Monthly &lt;script&gt;alert(1)&lt;/script&gt; &amp; VACUUM" in html
     assert "<script>" not in html
-    parser = _Text()
-    parser.feed(html)
-    assert "script" not in parser.tags
-    assert title in "".join(parser.chunks)
-    cal = Calendar.from_ical((page / "maintenance.ics").read_bytes())
-    (event,) = cal.walk("VEVENT")
-    assert str(event["SUMMARY"]) == title
-    assert event.decoded("DTSTART").isoformat() == "2026-12-06T02:00:00+00:00"
-    assert event.decoded("DTEND").isoformat() == "2026-12-06T04:00:00+00:00"
-    assert str(event["UID"]) == "MNT-2026-0042@maintbook"
+    calendar = Calendar.from_ical((proj.root / "status" / "maintenance.ics").read_bytes())
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["uid"]) == f"{RUNBOOK_ID}@maintbook"
+    assert str(event["status"]) == "CANCELLED"
+    assert event.decoded("dtstart").isoformat() == "2026-12-06T02:00:00+00:00"
 
 
-def test_creating_without_window_fails_clearly(run_play: RunPlay, tmp_path: Path) -> None:
-    (result,) = run_play(
-        [
-            (
-                "statuspage_maintenance",
-                {"runbook_id": "MNT-2026-0001", "state": "scheduled", "path": str(tmp_path / "s")},
-            )
-        ]
-    )
-    assert result["failed"] is True
-    assert "scheduled_for and scheduled_until are required" in result["msg"]
+def test_two_writers_at_once_lose_no_entry(proj: ModProject) -> None:
+    """Two processes publish 25 entries each into one page at the same moment."""
+    proj.write()
+    count = 25
+    twins = [subprocess.Popen([sys.executable, "-m", "tests.modules.page_race",
+                               str(proj.root), name, str(count)], cwd=REPO,
+                              stderr=subprocess.PIPE) for name in ("a", "b")]
+    try:
+        wait_for_files([proj.root / "ready-a", proj.root / "ready-b"], twins)
+        (proj.root / "go").touch()
+        codes = [twin.wait(timeout=300) for twin in twins]
+    finally:
+        for twin in twins:
+            if twin.poll() is None:
+                twin.kill()
+                twin.wait()
+    assert codes == [0, 0], [twin.stderr.read() for twin in twins if twin.stderr]
+    ids = {m["id"] for m in json.loads((proj.root / "status/status.json").read_text())[
+        "maintenances"]}
+    assert ids == {f"{name}-{i}" for name in "ab" for i in range(count)}
+    calendar = Calendar.from_ical((proj.root / "status" / "maintenance.ics").read_bytes())
+    assert len(calendar.walk("VEVENT")) == 2 * count

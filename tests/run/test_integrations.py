@@ -15,7 +15,7 @@ from tests.support.slack_receiver import slack_receiver
 from tests.support.statuspage_server import statuspage_server
 
 pytestmark = pytest.mark.integration
-CONTRACT = REPO.parent / "shared" / "contracts" / "statuspage-openapi.json"
+CONTRACT = REPO / "tests" / "fixtures" / "statuspage-openapi.json"
 
 
 def silences(url: str) -> list[dict]:

@@ -78,7 +78,7 @@ def slack_receiver(token: str = "xoxb-test-token") -> Iterator[tuple[str, Receiv
     """Serve on a free loopback port; yield (base_url, received)."""
     box = Received(token)
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(box))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", box

@@ -160,7 +160,16 @@ class Contract:
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return api_time(datetime.now(UTC).isoformat())
+
+
+def api_time(value: str | None) -> str | None:
+    """A time as the API answers it, whatever form it was sent in: UTC with milliseconds, as
+    the document's examples show (`2013-05-07T03:00:00.007Z`)."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass
@@ -169,6 +178,8 @@ class Fault:
     path_regex: str
     status: int
     times: int  # -1: always
+    retry_after: str | None = None  # the Retry-After header of the answer
+    body: Any = None  # the answer's JSON (default: {"error": "injected <status>"})
 
 
 @dataclass
@@ -182,11 +193,11 @@ class State:
     faults: list[Fault] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def fault_for(self, method: str, path: str) -> int | None:
+    def fault_for(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:
             if fault.method == method and re.search(fault.path_regex, path) and fault.times != 0:
                 fault.times -= 1 if fault.times > 0 else 0
-                return fault.status
+                return fault
         return None
 
     def apply_components(self, incident: dict[str, Any], data: dict[str, Any]) -> str | None:
@@ -235,8 +246,8 @@ class State:
             "updated_at": stamp,
             "impact": data.get("impact_override", "none"),
             "metadata": data.get("metadata") or {},
-            "scheduled_for": data.get("scheduled_for"),
-            "scheduled_until": data.get("scheduled_until"),
+            "scheduled_for": api_time(data.get("scheduled_for")),
+            "scheduled_until": api_time(data.get("scheduled_until")),
             "shortlink": "http://stspg.io/test",
             "components": [],
             "incident_updates": [],
@@ -253,9 +264,12 @@ class State:
         if incident is None:
             return 404, {"error": "The requested resource could not be found."}
         before = incident["status"]
-        for key in ("name", "status", "scheduled_for", "scheduled_until", "impact_override"):
+        for key in ("name", "status", "impact_override"):
             if key in data:
                 incident[key] = data[key]
+        for key in ("scheduled_for", "scheduled_until"):
+            if key in data:
+                incident[key] = api_time(data[key])
         if "metadata" in data:
             incident["metadata"] = data["metadata"]
         problem = self.apply_components(incident, data)
@@ -283,15 +297,20 @@ def make_handler(contract: Contract, state: State) -> type[BaseHTTPRequestHandle
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             return
 
+        extra_headers: dict[str, str]
+
         def _answer(self, status: int, payload: Any) -> None:
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
+            for name, value in self.extra_headers.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
 
         def _handle(self) -> None:
+            self.extra_headers = {}
             url = urlsplit(self.path)
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             query = parse_qs(url.query, keep_blank_values=True)
@@ -323,7 +342,11 @@ def make_handler(contract: Contract, state: State) -> type[BaseHTTPRequestHandle
                 return 401, {"error": "Could not authenticate"}
             fault = state.fault_for(self.command, path)
             if fault:
-                return fault, {"error": f"injected {fault}"}
+                if fault.retry_after is not None:
+                    self.extra_headers["Retry-After"] = fault.retry_after
+                body = fault.body if fault.body is not None else {
+                    "error": f"injected {fault.status}"}
+                return fault.status, body
             return self._serve(op, path, query, json.loads(body) if body.strip() else {})
 
         def _serve(
@@ -381,7 +404,7 @@ def statuspage_server(
         },
     )
     server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(Contract(contract_path), state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}{PREFIX}", state

@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from maintbook.http import ConnectionFailed, Transport, urllib_transport
 from maintbook.notify.render import Rendered
@@ -64,10 +65,11 @@ class Channel:
                 f"channel {self.name}: environment variable {name} ({option}) is not set"
             )
         self.secrets.append(value)
+        self.secrets.extend(_url_parts(value))
         return value
 
     def scrub(self, text: str) -> str:
-        for value in self.secrets:
+        for value in sorted(self.secrets, key=len, reverse=True):
             text = text.replace(value, "********")
         return text
 
@@ -82,9 +84,20 @@ class Channel:
         except ConnectionFailed as exc:
             raise DeliveryError(f"{endpoint}: {exc}") from None
         if not 200 <= answer.status < 300:
-            detail = answer.body.decode("utf-8", "replace")[:200]
+            # scrubbed before it is cut short, so that no part of a secret survives the cut
+            detail = self.scrub(answer.body.decode("utf-8", "replace"))[:200]
             raise DeliveryError(f"{endpoint} answered {answer.status}: {detail}")
         return answer.body
+
+
+def _url_parts(value: str) -> list[str]:
+    """The secret parts of a secret URL that an endpoint may echo on their own: its path and
+    query (a Slack webhook's path is its credential). Short, generic parts are left alone."""
+    parts = urlsplit(value)
+    if not (parts.scheme and parts.netloc):
+        return []
+    found = [parts.path + ("?" + parts.query if parts.query else ""), parts.path, parts.query]
+    return [part for part in found if len(part) >= 8]
 
 
 REGISTRY: dict[str, type[Channel]] = {}

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from maintbook.http import ConnectionFailed, Transport, urllib_transport
 from maintbook.statuspage.model import Change, PageError
+from maintbook.timeparse import parse_rfc3339
 
 RETRY_STATUSES = (420, 429)
 MAX_PAGES = 50
@@ -132,6 +133,26 @@ def component_ids(api: Api, names: tuple[str, ...], mapping: dict[str, str]) -> 
     return found
 
 
+def _same_time(ours: str, theirs: str | None) -> bool:
+    """The API answers times in its own form (`2026-12-06T02:00:00.000Z`): compare instants."""
+    if theirs is None:
+        return False
+    try:
+        return parse_rfc3339(ours) == parse_rfc3339(theirs)
+    except ValueError:
+        return ours == theirs
+
+
+def _moved(change: Change, incident: dict[str, Any]) -> bool:
+    """Whether the change moves the window (a reschedule, or an extension's new end); an
+    incident (an emergency) has no window on the page."""
+    return change.kind != "incident" and any(
+        value and not _same_time(value, incident.get(key))
+        for key, value in (("scheduled_for", change.scheduled_for),
+                           ("scheduled_until", change.scheduled_until))
+    )
+
+
 def find(api: Api, entry_id: str) -> dict[str, Any] | None:
     for incident in api.paged(api.page + "/incidents", "limit"):
         meta = (incident.get("metadata") or {}).get("maintbook") or {}
@@ -172,9 +193,7 @@ def payload(entry_id: str, change: Change, ids: dict[str, str], creating: bool
 def apply(api: Api, entry_id: str, change: Change, mapping: dict[str, str], check: bool
           ) -> tuple[bool, dict[str, Any]]:
     current = find(api, entry_id)
-    if current is not None and _state(current) == change.status and not (
-        change.scheduled_for and change.scheduled_for != current.get("scheduled_for")
-    ):
+    if current is not None and _state(current) == change.status and not _moved(change, current):
         return False, record_of(entry_id, current)
     if current is None and change.kind != "incident" and not (
         change.scheduled_for and change.scheduled_until

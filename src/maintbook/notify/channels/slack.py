@@ -46,7 +46,11 @@ class SlackApi(Channel):
         endpoint = f"Slack POST {api}/chat.postMessage"
         answer = self.post_json(f"{api}/chat.postMessage", endpoint, body,
                                 {"Authorization": f"Bearer {token}"})
-        data = json.loads(answer or b"{}")
-        if not data.get("ok"):
-            raise DeliveryError(f"{endpoint} answered 200 with error {data.get('error')!r}")
+        try:
+            data = json.loads(answer or b"{}")
+        except ValueError:
+            raise DeliveryError(f"{endpoint} answered 200 with a body that is not JSON") from None
+        if not isinstance(data, dict) or not data.get("ok"):
+            error = data.get("error") if isinstance(data, dict) else None
+            raise DeliveryError(f"{endpoint} answered 200 with error {error!r}")
         return envelope.thread or str(data.get("ts"))

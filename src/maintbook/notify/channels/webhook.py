@@ -21,21 +21,18 @@ class Webhook(Channel):
             endpoint = f"webhook POST {url.split('?')[0]}"
         else:
             raise ChannelConfigError(f"channel {self.name}: webhook needs url_env or url")
-        body = json.dumps(
-            {
-                "notice": notice.kind,
-                "audience": notice.audience,
-                "maintenance": envelope.maintenance,
-                "runbook": envelope.runbook,
-                "title": envelope.title,
-                "run_id": envelope.run_id,
-                "channel": self.name,
-                "subject": notice.subject,
-                "body": notice.text,
-                "sent_at": envelope.sent_at,
-            },
-            sort_keys=True,
-        ).encode()
+        data: dict[str, str | None] = {
+            "notice": notice.kind,
+            "audience": notice.audience,
+            "title": envelope.title,
+            "subject": notice.subject,
+            "body": notice.text,
+            "sent_at": envelope.sent_at,
+        }
+        if notice.audience == "internal":  # a public receiver gets no internal id (SPEC §13)
+            data.update(maintenance=envelope.maintenance, runbook=envelope.runbook,
+                        run_id=envelope.run_id, channel=self.name)
+        body = json.dumps(data, sort_keys=True).encode()
         headers = {}
         if self.options.get("secret_env"):
             key = self.secret("secret_env").encode()
