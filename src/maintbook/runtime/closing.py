@@ -80,11 +80,16 @@ def page_body(ending: Ending) -> str:
     return BODY[page_close(ending.outcome, bool(ending.drained)).status]
 
 
-def close_page(ctx: Context, ending: Ending, now: datetime,
-               transport: Transport | None = None) -> None:
+def close_change(ctx: Context, ending: Ending) -> statuspage.Change:
+    """The page change that closes a maintenance as `ending` says."""
     closing = page_close(ending.outcome, bool(ending.drained))
-    change = statuspage.close_change(ctx, closing, page_body(ending))
-    statuspage.publish(ctx, change, now=now, check=ending.check, transport=transport)
+    return statuspage.close_change(ctx, closing, page_body(ending))
+
+
+def close_page(ctx: Context, ending: Ending, now: datetime,
+               transport: Transport | None = None) -> tuple[bool, dict[str, Any]]:
+    return statuspage.publish(ctx, close_change(ctx, ending), now=now, check=ending.check,
+                              transport=transport)
 
 
 def close_silence(ctx: Context, ending: Ending, transport: Transport | None = None) -> None:

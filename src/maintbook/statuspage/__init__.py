@@ -19,7 +19,7 @@ from maintbook.statuspage import atlassian, files
 from maintbook.statuspage.model import BODY, Change, PageError, component_status, transition
 from maintbook.timeparse import format_utc
 
-__all__ = ["PageError", "publish", "close_change"]
+__all__ = ["Change", "PageError", "publish", "close_change"]
 
 
 def _site(ctx: Context) -> files.SiteRenderer:
