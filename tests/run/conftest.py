@@ -40,6 +40,10 @@ class Project:
         self.marks = root / "marks"
         self.marks.mkdir()
 
+    def configure(self, extra: str) -> None:
+        """maintbook.yml: the tests' base policy and `extra` (YAML, top-level keys)."""
+        (self.root / "maintbook.yml").write_text(CONFIG + extra)
+
     def runbook(self, name: str = "rb", **overrides: Any) -> Path:
         """A valid zero-downtime runbook whose window is open now, with overrides."""
         now = datetime.now(UTC)

@@ -187,7 +187,8 @@ def test_a_compiled_folder_outside_the_project_runs_with_plain_ansible_playbook(
                             str(project.root / "inventory/local.yml"), playbook.name],
                            cwd=out, env=clean, capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
-    done = subprocess.run([BIN / "ansible-playbook", "-i", str(project.root / "inventory/local.yml"),
+    inventory = str(project.root / "inventory/local.yml")
+    done = subprocess.run([BIN / "ansible-playbook", "-i", inventory,
                            playbook.name, "-e", "maintbook_force_reason=plain run"],
                           cwd=out, env=clean, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr

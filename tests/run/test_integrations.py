@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import urllib.request
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,9 @@ from tests.support.statuspage_server import statuspage_server
 
 pytestmark = pytest.mark.integration
 CONTRACT = REPO / "tests" / "fixtures" / "statuspage-openapi.json"
+# A type whose notices list start and complete (zero-downtime's do not).
+STARTS = {"type": "brief-interruption",
+          "approvals": [{"role": "engineering-manager", "by": "dana"}]}
 
 
 def silences(url: str) -> list[dict]:
@@ -28,9 +33,7 @@ def test_a_run_silences_alerts_for_its_window_and_expires_the_silence(
     project, maintbook, tmp_path, fails
 ):
     with alertmanager(tmp_path / "am") as url:
-        (project.root / "maintbook.yml").write_text(
-            f'policy: {{blackouts: []}}\nalertmanager: {{url: "{url}"}}\n'
-        )
+        project.configure(f'alertmanager: {{url: "{url}"}}\n')
         steps = [{"name": "Check the silence is active", "command": f"test -d {project.marks}"}]
         if fails:
             steps.append({"name": "Fail on purpose", "command": "false"})
@@ -48,6 +51,52 @@ def test_a_run_silences_alerts_for_its_window_and_expires_the_silence(
         }
 
 
+def test_the_silence_covers_fifteen_minutes_either_side_and_follows_an_extension(
+        project, maintbook, tmp_path):
+    import subprocess
+    import sys
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from tests.run.conftest import iso
+
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2)
+    with alertmanager(tmp_path / "am") as url:
+        project.configure(f'alertmanager: {{url: "{url}"}}\n')
+        path = project.runbook(
+            window={"start": iso(start), "duration": "1h"},
+            silence={"matchers": ['service="postgres"']},
+            steps=[{"name": "Wait for the extension",
+                    "shell": f"touch {project.marks}/waiting; "
+                             f"while [ ! -f {project.marks}/go ]; do sleep 0.2; done"}])
+        process = subprocess.Popen([str(Path(sys.executable).parent / "maintbook"), "run",
+                                    str(path)], cwd=project.root, text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        while not (project.marks / "waiting").exists():
+            assert process.poll() is None, process.communicate()[0]
+            time.sleep(0.2)
+        (active,) = silences(url)
+        # 15 minutes before the window lies in the past: Alertmanager starts it at once
+        # (tests/modules shows a future window's silence starting 15 minutes early).
+        assert active["status"]["state"] == "active"
+        assert parse(active["endsAt"]) == start + timedelta(hours=1, minutes=15)
+        extended = maintbook("extend", str(path), "--by", "30m", "--reason", "slow disks")
+        assert extended.exit_code == 0, extended.output
+        current = [s for s in silences(url) if s["status"]["state"] == "active"]
+        assert len(current) == 1
+        assert parse(current[0]["endsAt"]) == start + timedelta(hours=1, minutes=45)
+        (project.marks / "go").touch()
+        output, _ = process.communicate(timeout=120)
+        assert process.returncode == 0, output
+        assert all(s["status"]["state"] == "expired" for s in silences(url))
+
+
+def parse(text: str) -> datetime:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(microsecond=0)
+
+
 def test_notices_reach_smtp_slack_and_a_webhook_and_no_secret_is_left_behind(
     project, maintbook, tmp_path, monkeypatch
 ):
@@ -63,8 +112,7 @@ def test_notices_reach_smtp_slack_and_a_webhook_and_no_secret_is_left_behind(
         monkeypatch.setenv("AUDIT_WEBHOOK_URL", hook)
         monkeypatch.setenv("AUDIT_SECRET", secret)
         monkeypatch.setenv("SMTP_PASSWORD", password)
-        (project.root / "maintbook.yml").write_text(f"""\
-policy: {{blackouts: []}}
+        project.configure(f"""\
 channels:
   ops-slack: {{type: slack, webhook_env: SLACK_WEBHOOK_URL}}
   audit: {{type: webhook, url_env: AUDIT_WEBHOOK_URL, secret_env: AUDIT_SECRET}}
@@ -75,8 +123,8 @@ channels:
     smtp: {{host: 127.0.0.1, port: {box.port}, starttls: true, username: maint,
            password_env: SMTP_PASSWORD, ca_file: "{box.cert}"}}
 """)
-        path = project.runbook(notify=["ops-slack", "audit", "customers"])
-        result = maintbook("run", str(path))
+        path = project.runbook(notify=["ops-slack", "audit", "customers"], **STARTS)
+        result = maintbook("run", str(path), "--force-window", "--reason", "test")
         assert result.exit_code == 0, result.output
     assert [r["json"]["text"][:40] != "" for r in received.posted("/services/")] == [True, True]
     assert len(received.posted("/hook/")) == 2
@@ -108,19 +156,19 @@ def test_a_run_moves_an_atlassian_statuspage_maintenance(project, maintbook, mon
     components = {"web": "cmpweb000001", "api": "cmpapi000001"}
     with statuspage_server(CONTRACT, key, page, components) as (url, state):
         monkeypatch.setenv("STATUSPAGE_API_KEY", key)
-        (project.root / "maintbook.yml").write_text(f"""\
-policy: {{blackouts: []}}
+        project.configure(f"""\
 statuspage: {{provider: statuspage, page_id: {page}, api_key_env: STATUSPAGE_API_KEY,
              base_url: "{url}"}}
 """)
         path = project.runbook(verify=[{"name": "Still fine", "command": "true"}])
         assert maintbook("run", str(path)).exit_code == 0
-        assert maintbook("run", str(path)).exit_code == 0
+        again = maintbook("run", str(path))
+        assert again.exit_code == 2 and "already succeeded" in again.output
         assert state.violations == []
         (incident,) = state.incidents.values()
         assert incident["status"] == "completed"
         statuses = [u["status"] for u in reversed(incident["incident_updates"])]
-        assert statuses[:4] == ["scheduled", "in_progress", "verifying", "completed"]
+        assert statuses == ["in_progress", "verifying", "completed"]  # never announced
         assert {c["name"]: c["status"] for c in state.components.values()}["web"] == "operational"
     for file in (project.root / ".maintbook").rglob("*"):
         if file.is_file():
@@ -129,13 +177,12 @@ statuspage: {{provider: statuspage, page_id: {page}, api_key_env: STATUSPAGE_API
 
 
 def test_a_channel_that_refuses_connections_does_not_fail_the_run(project, maintbook):
-    (project.root / "maintbook.yml").write_text(
-        "policy: {blackouts: []}\n"
+    project.configure(
         "channels:\n"
         '  audit: {type: webhook, url: "http://127.0.0.1:9/hook", retries: 1, retry_delay: 0.1}\n'
     )
-    path = project.runbook(notify=["outbox", "audit"])
-    result = maintbook("run", str(path))
+    path = project.runbook(notify=["outbox", "audit"], **STARTS)
+    result = maintbook("run", str(path), "--force-window", "--reason", "test")
     assert result.exit_code == 0, result.output
     (record,) = project.records()
     by_channel = {(n["notice"], n["channel"]): n for n in record["notices"]}

@@ -54,7 +54,8 @@ def test_success_opens_verifies_closes_and_records_every_step(project, maintbook
     (sample,) = families["maintbook_run_success"].samples
     assert sample.value == 1 and sample.labels == {"runbook": "MNT-2026-0101",
                                                    "type": "brief-interruption"}
-    assert (project.root / ".maintbook/metrics.prom").read_text().count("maintbook_run_success{") == 1
+    fixed = (project.root / ".maintbook/metrics.prom").read_text()
+    assert fixed.count("maintbook_run_success{") == 1
 
 
 def test_rollbacks_run_newest_first_each_exactly_once(project, maintbook):

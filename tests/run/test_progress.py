@@ -1,82 +1,68 @@
-"""The progress view and the JSON event stream, fed with runner-shaped events."""
+"""The progress view and the JSON event stream, fed with runner-shaped events and a manifest."""
 
 from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 
-from maintbook.model import Runbook, Step, Targets
 from maintbook.progress import JsonLines, LiveView
+from maintbook.vocabulary import StepRef
 
-RUNBOOK = Runbook(
-    file="rb.yml",
-    id="MNT-2026-0101",
-    title="T",
-    owner="o",
-    type="zero-downtime",
-    risk="low",
-    systems=("web",),
-    start=datetime(2026, 12, 6, 2, tzinfo=UTC),
-    duration=timedelta(hours=1),
-    targets=Targets("web"),
-    precheck=(Step("Disk [bold]room[/bold]", "command", "df", 3),),
-    steps=(Step("Backup", "command", "b", 5), Step("Vacuum", "command", "v", 7)),
-)
+REFS = [StepRef("precheck", 1, "Disk [bold]room[/bold]"), StepRef("steps", 1, "Backup"),
+        StepRef("steps", 2, "Vacuum"), StepRef("rollback", 1, "Restore")]
+STEPS = {ref.task: ref for ref in REFS}
 
 
-def events(*pairs: tuple[str, str, str]) -> list[dict]:
-    out = []
-    for kind, task, extra in pairs:
-        data = {"task": task, "host": "db1"}
-        if extra == "changed":
-            data["res"] = {"changed": True}
-        out.append({"event": kind, "event_data": data})
-    return out
+def event(kind: str, task: str, **res: object) -> dict[str, object]:
+    return {"event": kind, "event_data": {"task": task, "host": "db1", "res": res}}
 
 
-STREAM = events(
-    ("playbook_on_task_start", "Check the maintenance window", ""),
-    ("playbook_on_task_start", "Precheck | Disk [bold]room[/bold]", ""),
-    ("runner_on_ok", "Precheck | Disk [bold]room[/bold]", ""),
-    ("playbook_on_task_start", "Step | Backup", ""),
-    ("runner_on_ok", "Step | Backup", "changed"),
-    ("playbook_on_task_start", "Step | Vacuum", ""),
-    ("runner_on_failed", "Step | Vacuum", ""),
-)
+STREAM = [
+    event("playbook_on_task_start", "Open the maintenance: check the gate, take the lease"),
+    event("playbook_on_task_start", "Precheck | Disk [bold]room[/bold]"),
+    event("runner_on_ok", "Precheck | Disk [bold]room[/bold]"),
+    event("playbook_on_task_start", "Step | Backup"),
+    event("runner_on_ok", "Step | Backup", changed=True),
+    event("playbook_on_task_start", "Step | Vacuum"),
+    event("runner_on_failed", "Step | Vacuum", msg="non-zero return code", rc=3,
+          stderr_lines=["token=s3cr3t-value", "boom-123"]),
+    event("playbook_on_task_start", "Rollback | Restore"),
+    event("runner_on_ok", "Rollback | Restore", changed=True),
+]
 
 
-def test_json_lines_give_step_k_of_n_and_percent():
+def test_json_lines_give_step_k_of_n_a_time_and_a_percent_that_never_goes_back():
     out = io.StringIO()
-    sink = JsonLines(RUNBOOK, out)
-    for event in STREAM:
-        sink.on_event(event)
+    sink = JsonLines("MNT-2026-0101", STEPS, ("s3cr3t-value",), out)
+    for item in STREAM:
+        sink.on_event(item)
     sink.close("rolled_back")
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
-    starts = [
-        (e["task"], e["k"], e["n"], e["percent"]) for e in lines if e["event"] == "task_start"
-    ]
-    assert starts == [
-        ("Check the maintenance window", 0, 3, 0.0),
-        ("Precheck | Disk [bold]room[/bold]", 1, 3, 33.3),
-        ("Step | Backup", 2, 3, 66.7),
-        ("Step | Vacuum", 3, 3, 100.0),
-    ]
-    results = [(e["phase"], e["result"]) for e in lines if e["event"] == "task_result"]
-    assert results == [("precheck", "ok"), ("steps", "changed"), ("steps", "failed")]
-    assert lines[-1] == {"event": "run_end", "outcome": "rolled_back"}
+    assert all(line["at"].endswith("Z") for line in lines)
+    starts = [(e["step"], e["k"], e["n"]) for e in lines if e["event"] == "task_start"]
+    assert starts == [(None, None, 3), ("Disk [bold]room[/bold]", 1, 3), ("Backup", 2, 3),
+                      ("Vacuum", 3, 3), ("Restore", None, 3)]
+    percents = [e["percent"] for e in lines]
+    assert percents == sorted(percents)
+    (failed,) = [e for e in lines if e.get("result") == "failed"]
+    assert failed["error"] == {"msg": "non-zero return code", "rc": 3,
+                               "stderr": ["token=********", "boom-123"]}
+    assert lines[-1]["event"] == "run_end" and lines[-1]["outcome"] == "rolled_back"
 
 
-def test_live_view_prints_each_finished_step_with_literal_names():
+def test_live_view_prints_each_step_with_literal_names_and_the_error():
     buffer = io.StringIO()
-    view = LiveView(RUNBOOK, Console(file=buffer, width=120, force_terminal=False))
-    for event in STREAM:
-        view.on_event(event)
+    view = LiveView("MNT-2026-0101", STEPS, ("s3cr3t-value",),
+                    Console(file=buffer, width=120, force_terminal=False))
+    for item in STREAM:
+        view.on_event(item)
     view.close("rolled_back")
     text = buffer.getvalue()
     assert "✓ precheck Disk [bold]room[/bold] (db1: ok)" in text
     assert "✓ steps    Backup (db1: changed)" in text
     assert "✗ steps    Vacuum (db1: failed)" in text
-    assert view.progress.tasks[0].completed == 2
+    assert "non-zero return code (rc 3)" in text and "boom-123" in text
+    assert "s3cr3t-value" not in text
+    assert "✓ rollback Restore (db1: changed)" in text
