@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from maintbook.site import render_site
 
@@ -15,7 +18,7 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _history(count: int) -> dict[str, Any]:
+def _history(count: int, same_id: bool = False) -> dict[str, Any]:
     """`count` finished maintenances, three hours apart, each with two updates."""
     first = datetime(2020, 1, 1, tzinfo=UTC)
     maintenances = []
@@ -23,7 +26,8 @@ def _history(count: int) -> dict[str, Any]:
         start = first + timedelta(hours=3 * n)
         maintenances.append(
             {
-                "id": f"MNT-{n}", "name": f"Maintenance {n}", "status": "completed",
+                "id": "MNT" if same_id else f"MNT-{n}",
+                "name": f"Maintenance {n}", "status": "completed",
                 "scheduled_for": _stamp(start),
                 "scheduled_until": _stamp(start + timedelta(hours=1)),
                 "components": {f"component-{n % 7}": "operational"},
@@ -45,9 +49,10 @@ def _seconds(data: dict[str, Any]) -> float:
     return best
 
 
-def test_eight_times_the_maintenances_take_about_eight_times_as_long() -> None:
+@pytest.mark.parametrize("same_id", [False, True], ids=["distinct-ids", "one-id"])
+def test_eight_times_the_maintenances_take_about_eight_times_as_long(same_id: bool) -> None:
     """Measured here: about 7.4x. A quadratic step shows as 25x and more."""
-    small, large = _history(1_000), _history(8_000)
+    small, large = _history(1_000, same_id), _history(8_000, same_id)
     ratio = _seconds(large) / _seconds(small)
     assert ratio < 16, f"8x the input took {ratio:.1f}x the time (quadratic would be ~64x)"
 
@@ -59,3 +64,9 @@ def test_the_page_and_the_feed_do_not_grow_with_history() -> None:
         assert len(large[name]) < 1.1 * len(small[name]), name
     assert large["index.html"].count("<article") == 20
     assert large["feed.atom"].count("<entry>") == 50
+
+
+def test_repeated_ids_get_unique_anchors() -> None:
+    html = render_site(_history(30, same_id=True), title="S", url=None, zones=["UTC"], now=NOW)
+    anchors = re.findall(r'<article class="card" id="([^"]+)"', html["index.html"])
+    assert anchors == [f"MNT-{n}" for n in range(30, 10, -1)]

@@ -95,33 +95,44 @@ def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _anchor(raw: str, taken: set[str]) -> str:
-    base = _NOT_ANCHOR.sub("-", raw).strip("-") or "maintenance"
-    anchor, n = base, 1
-    while anchor in taken:
-        n += 1
-        anchor = f"{base}-{n}"
-    taken.add(anchor)
-    return anchor
+class _Anchors:
+    """Unique HTML ids from maintenance ids: ``MNT-2026-0042``; a repeat becomes ``…-2``.
+
+    The next number per base is remembered, so n repeats of one id cost O(n), not O(n²).
+    """
+
+    def __init__(self) -> None:
+        self._taken = set(RESERVED_IDS)
+        self._next: dict[str, int] = {}
+
+    def __call__(self, raw: str) -> str:
+        base = _NOT_ANCHOR.sub("-", raw).strip("-") or "maintenance"
+        anchor, n = base, self._next.get(base, 1)
+        while anchor in self._taken:
+            n += 1
+            anchor = f"{base}-{n}"
+        self._next[base] = n
+        self._taken.add(anchor)
+        return anchor
 
 
 def items(data: Mapping[str, Any]) -> tuple[Item, ...]:
     """The maintenances of a status.json document; entries that are not objects are skipped."""
     raw = data.get("maintenances") if isinstance(data, Mapping) else None
-    taken = set(RESERVED_IDS)
+    anchors = _Anchors()
     found: list[Item] = []
     for entry in raw if isinstance(raw, list) else ():
         if isinstance(entry, Mapping):
-            found.append(_item(entry, taken))
+            found.append(_item(entry, anchors))
     return tuple(found)
 
 
-def _item(entry: Mapping[str, Any], taken: set[str]) -> Item:
+def _item(entry: Mapping[str, Any], anchors: _Anchors) -> Item:
     ident = words.clean(entry.get("id"))
     updates = entry.get("updates")
     return Item(
         id=ident,
-        anchor=_anchor(ident, taken),
+        anchor=anchors(ident),
         name=words.clean(entry.get("name")) or ident or "Maintenance",
         status=words.clean(entry.get("status")),
         kind=words.kind_label(entry.get("kind")),
