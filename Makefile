@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
-APT_PACKAGES := postgresql nginx openssh-server iproute2 prometheus-alertmanager openssl
+APT_PACKAGES := postgresql nginx openssh-server iproute2 prometheus-alertmanager openssl chromium
 # Pinned "now" for validating the shipped runbooks: their windows are fixed dates, and a
 # window in the past would (rightly) fail the notice rule.
 DOGFOOD_NOW ?= 2026-11-20T00:00:00Z
@@ -28,6 +28,13 @@ system-packages:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# axe-core for the status page's accessibility test (tests/site), in a git-ignored folder.
+AXE_CORE := .cache/node/node_modules/axe-core/axe.min.js
+.PHONY: node-deps
+node-deps: $(AXE_CORE)
+$(AXE_CORE):
+	npm install --prefix .cache/node --no-save --no-audit --no-fund --silent axe-core@4.14.1
+
 ## The main job: a real runbook against this machine on the embedded defaults.
 run: venv
 	$(BIN)/maintbook run runbooks/daily-health-cleanup.yml -i inventory/local.yml \
@@ -42,8 +49,8 @@ dogfood: venv
 	$(BIN)/maintbook validate runbooks/ --now $(DOGFOOD_NOW)
 
 ## Everything CI runs.
-test: system-packages venv lint dogfood
-	$(BIN)/pytest
+test: system-packages venv lint dogfood node-deps
+	MAINTBOOK_REQUIRE_BROWSER=1 $(BIN)/pytest
 
 bench: venv
 	$(PY) bench/validate.py
