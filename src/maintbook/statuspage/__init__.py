@@ -23,11 +23,11 @@ __all__ = ["Change", "PageError", "publish", "close_change"]
 
 
 def _site(ctx: Context) -> files.SiteRenderer:
-    from maintbook.statuspage.site import render
+    from maintbook.site import render_site
 
     def site(data: dict[str, Any], now: datetime) -> dict[str, str]:
-        return render(data, title=ctx.page.title, url=ctx.page.url, zones=ctx.page.zones,
-                      now=now)
+        return render_site(data, title=ctx.page.title, url=ctx.page.url, zones=ctx.page.zones,
+                           now=now)
 
     return site
 
