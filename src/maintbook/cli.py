@@ -193,7 +193,7 @@ def compile_command(
     """Compile runbooks into plain Ansible playbooks."""
     from maintbook.commands.compile import run_compile
 
-    guarded(lambda: run_compile(paths, config_path, out_dir, fmt))
+    guarded(lambda: run_compile(paths=paths, config_path=config_path, out_dir=out_dir, fmt=fmt))
 
 
 @main.command()
@@ -240,7 +240,7 @@ def run(
     options = RunOptions(
         runbook, config_path, inventory, check, limit, extra, reason, force_window, fmt
     )
-    guarded(lambda: run_runbook(options))
+    guarded(lambda: run_runbook(options=options))
 
 
 @main.command()
@@ -251,7 +251,7 @@ def report(run: str, config_path: Path | None, fmt: str) -> None:
     """The post-maintenance review of a run (a runbook id means its latest run)."""
     from maintbook.commands.report import run_report
 
-    guarded(lambda: run_report(run, config_path, fmt))
+    guarded(lambda: run_report(key=run, config_path=config_path, fmt=fmt))
 
 
 @main.command()
@@ -264,7 +264,8 @@ def runs(runbook_id: str | None, last: int, config_path: Path | None, fmt: str) 
     """The run history: outcome, started, ended; crashed runs named as such."""
     from maintbook.commands.runs import run_runs
 
-    guarded(lambda: run_runs(runbook_id, last, config_path, fmt))
+    guarded(lambda: run_runs(runbook=runbook_id, last=last, config_path=config_path,
+                              fmt=fmt))
 
 
 @main.command()
@@ -275,7 +276,7 @@ def recover(run_id: str | None, config_path: Path | None, fmt: str) -> None:
     """Close what crashed runs left open: page, silence, window; recorded as interrupted."""
     from maintbook.commands.recover import run_recover
 
-    guarded(lambda: run_recover(run_id, config_path, fmt))
+    guarded(lambda: run_recover(run_id=run_id, config_path=config_path, fmt=fmt))
 
 
 @main.command()
@@ -287,7 +288,8 @@ def cancel(runbook: str, reason: str, config_path: Path | None, fmt: str) -> Non
     """Cancel a maintenance (RUNBOOK or RUNBOOK@OCCURRENCE) that has not run."""
     from maintbook.commands.cancel import run_cancel
 
-    guarded(lambda: run_cancel(runbook, reason, config_path, fmt))
+    guarded(lambda: run_cancel(target=runbook, reason=reason, config_path=config_path,
+                                fmt=fmt))
 
 
 @main.command()
@@ -300,7 +302,8 @@ def extend(runbook: str, by: str, reason: str, config_path: Path | None, fmt: st
     """Lengthen the window of a running maintenance within its type's maximum."""
     from maintbook.commands.extend import run_extend
 
-    guarded(lambda: run_extend(runbook, by, reason, config_path, fmt))
+    guarded(lambda: run_extend(target=runbook, by=by, reason=reason,
+                                config_path=config_path, fmt=fmt))
 
 
 @main.command()
@@ -323,4 +326,4 @@ def tick(paths: tuple[Path, ...], config_path: Path | None, now: datetime | None
     """Send the calendar's notices, once; recover crashed runs (cron / CI schedule)."""
     from maintbook.commands.tick import run_tick
 
-    guarded(lambda: run_tick(paths, config_path, now, fmt))
+    guarded(lambda: run_tick(paths=paths, config_path=config_path, now=now, fmt=fmt))

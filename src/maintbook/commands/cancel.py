@@ -14,7 +14,7 @@ from maintbook.store import Store
 from maintbook.timeparse import utc_now
 
 
-def run_cancel(target: str, reason: str, config_path: Path | None, fmt: str) -> int:
+def run_cancel(*, target: str, reason: str, config_path: Path | None, fmt: str) -> int:
     config = require_config(config_path, fmt)
     runbook = load_concrete(target, config, utc_now())
     store = Store.open(config.state, verify=True)

@@ -16,7 +16,7 @@ from maintbook.store import Store
 from maintbook.timeparse import format_utc, parse_duration, utc_now
 
 
-def run_extend(target: str, by: str, reason: str, config_path: Path | None, fmt: str) -> int:
+def run_extend(*, target: str, by: str, reason: str, config_path: Path | None, fmt: str) -> int:
     try:
         delta = parse_duration(by)
     except ValueError as exc:

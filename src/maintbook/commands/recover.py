@@ -33,7 +33,7 @@ def _stale_sockets() -> int:
     return removed
 
 
-def run_recover(run_id: str | None, config_path: Path | None, fmt: str) -> int:
+def run_recover(*, run_id: str | None, config_path: Path | None, fmt: str) -> int:
     config = require_config(config_path, fmt)
     now = utc_now()
     store = Store.open(config.state, verify=True)

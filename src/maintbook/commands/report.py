@@ -38,7 +38,7 @@ def record_of(store: Store, run: runs.Run) -> dict[str, object]:
     return records.build_record(run, notices, [], {}, (start, end), run.maintenance)
 
 
-def run_report(key: str, config_path: Path | None, fmt: str) -> int:
+def run_report(*, key: str, config_path: Path | None, fmt: str) -> int:
     config = require_config(config_path, "text")
     store = Store.open(config.state, verify=True)
     try:

@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from maintbook import records, review
-from maintbook.commands.compile import compile_runbook, unwind_playbook, write_atomically
+from maintbook.build import compile_runbook, unwind_playbook, write_atomically
 from maintbook.config import Config
 from maintbook.diagnostics import report, sort_diagnostics
 from maintbook.errors import UsageError
@@ -197,7 +197,7 @@ def _prepare(options: RunOptions) -> Launch:
     return Launch(options, runbook, config, run_id, folder, steps, request, sink, watch)
 
 
-def run_runbook(options: RunOptions) -> int:
+def run_runbook(*, options: RunOptions) -> int:
     """Run one runbook end to end; the exit code of SPEC §9."""
     if options.force_window and not options.force_reason:
         raise UsageError("--force-window needs --reason TEXT: the record keeps who forced it "

@@ -23,7 +23,7 @@ def run_state(store: Store, run: runs.Run) -> str:
     return leases.holder_state(lease, utc_now())
 
 
-def run_runs(runbook: str | None, last: int, config_path: Path | None, fmt: str) -> int:
+def run_runs(*, runbook: str | None, last: int, config_path: Path | None, fmt: str) -> int:
     config = require_config(config_path, fmt)
     store = Store.open(config.state, verify=True)
     try:

@@ -33,7 +33,7 @@ def recover_crashed(store: Store, now: datetime) -> list[str]:
     return lines
 
 
-def run_tick(paths: Sequence[Path], config_path: Path | None, now: datetime | None,
+def run_tick(*, paths: Sequence[Path], config_path: Path | None, now: datetime | None,
              fmt: str) -> int:
     config = require_config(config_path, fmt)
     moment = now or utc_now()
