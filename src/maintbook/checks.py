@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from maintbook.approvals import approval_digest
 from maintbook.config import Config
 from maintbook.diagnostics import Diagnostic
 from maintbook.loader import Document, PathKey
@@ -288,6 +289,9 @@ def module_fqcn(doc: Document, ctx: Context) -> Iterator[Diagnostic]:
                 "module-unknown",
                 f"unknown module {name!r}: ansible.builtin has no module of that name",
             )
+
+
+check("approval-stale")(approval_digest)  # maintbook.approvals: names what invalidated one
 
 
 def run_checks(doc: Document, ctx: Context) -> list[Diagnostic]:

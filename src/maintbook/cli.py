@@ -327,3 +327,17 @@ def tick(paths: tuple[Path, ...], config_path: Path | None, now: datetime | None
     from maintbook.commands.tick import run_tick
 
     guarded(lambda: run_tick(paths=paths, config_path=config_path, now=now, fmt=fmt))
+
+
+@main.command()
+@click.argument("runbook", type=PATHS)
+@click.option("--role", required=True, help="The approving role, e.g. vp-engineering.")
+@click.option("--by", "by", required=True, help="Who approves (not the runbook's owner).")
+@click.option("--at", "at", type=TIMESTAMP, default=None, help="When (default: now).")
+@config_option
+def approve(runbook: Path, role: str, by: str, at: datetime | None,
+            config_path: Path | None) -> None:
+    """Approve a runbook's current content: writes {role, by, at, digest, sections}."""
+    from maintbook.commands.approve import run_approve
+
+    guarded(lambda: run_approve(path=runbook, role=role, by=by, at=at, config_path=config_path))

@@ -87,10 +87,11 @@ class Gate:
     """What the run gate needs besides the facts: who approved which content, the reserve."""
 
     targets: str
-    approvals: tuple[dict[str, str], ...]
+    approvals: tuple[dict[str, Any], ...]
     digest: str
     reserve_seconds: int
     on_interrupt: str = "rollback"
+    sections: dict[str, Any] = field(default_factory=dict)  # fingerprints of the content
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,7 @@ def gate_of(rb: Runbook, reserve_seconds: int) -> Gate:
         digest=rb.digest,
         reserve_seconds=reserve_seconds,
         on_interrupt=rb.on_interrupt,
+        sections=rb.sections,
     )
 
 
@@ -255,6 +257,7 @@ def gate_runbook(ctx: Context) -> Runbook:
         occurrence=facts.occurrence,
         on_interrupt=gate.on_interrupt,
         digest=gate.digest,
+        sections=gate.sections,
     )
 
 

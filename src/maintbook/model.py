@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from maintbook.digest import content_digest
+from maintbook.digest import content_digest, fingerprints
 from maintbook.loader import Document, PathKey
 from maintbook.timeparse import parse_duration, parse_rfc3339
 
@@ -40,6 +40,8 @@ class Approval:
     by: str
     at: str | None = None
     digest: str | None = None
+    # what was approved, section by section, to name a later change (maintbook.approvals)
+    sections: dict[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class Runbook:
     soak: Soak | None = None
     on_interrupt: str = "rollback"
     digest: str = ""  # of the executable content, which approvals are bound to
+    sections: dict[str, Any] = field(default_factory=dict, compare=False)  # its fingerprints
     lines: dict[str, int] = field(default_factory=dict, compare=False)
 
     @property
@@ -257,7 +260,7 @@ def build_runbook(document: Document) -> Runbook:
         description=data.get("description", ""),
         justification=data.get("justification", ""),
         approvals=tuple(
-            Approval(a["role"], a["by"], a.get("at"), a.get("digest"))
+            Approval(a["role"], a["by"], a.get("at"), a.get("digest"), a.get("sections"))
             for a in data.get("approvals", [])
         ),
         notify=tuple(data.get("notify", ())),
@@ -274,5 +277,6 @@ def build_runbook(document: Document) -> Runbook:
         soak=_soak(document, data.get("soak")),
         on_interrupt=data.get("on_interrupt", "rollback"),
         digest=content_digest(data),
+        sections=fingerprints(data),
         lines=lines,
     )

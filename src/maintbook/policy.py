@@ -98,7 +98,9 @@ def approval_problems(runbook: Runbook, rule: TypeRule) -> list[Conflict]:
     """
     problems = []
     for role in rule.approvals:
-        given = [a for a in runbook.approvals if a.role == role]
+        given = [a for a in runbook.approvals if a.role == role
+                 and a.digest in (None, runbook.digest)]  # bound to this content (SPEC §14)
+        stale = [a.by for a in runbook.approvals if a.role == role and a not in given]
         if any(a.by != runbook.owner for a in given):
             continue
         if given:
@@ -118,7 +120,9 @@ def approval_problems(runbook: Runbook, rule: TypeRule) -> list[Conflict]:
                     "approval-missing",
                     ("approvals",),
                     f"type {rule.name} needs an approval by role {role}; none is given "
-                    f"(required: {', '.join(rule.approvals)})",
+                    + (f"for this content (the one by {', '.join(stale)} was given for other "
+                       "content) " if stale else "")
+                    + f"(required: {', '.join(rule.approvals)})",
                 )
             )
     return problems

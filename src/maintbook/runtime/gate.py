@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from maintbook.approvals import stale_message
 from maintbook.calendar import blackouts_between
 from maintbook.config import Policy
 from maintbook.lifecycle import CANCELLED, RUNNING, SUCCEEDED, may_run
@@ -82,9 +83,9 @@ def approval_rules(rb: Runbook, policy: Policy, now: datetime) -> list[Refusal]:
                 found.append(Refusal("approval", f"{who} is dated {approval.at}, after the "
                                      f"window ended ({format_utc(rb.end)})"))
         if approval.digest and approval.digest != rb.digest:
-            found.append(Refusal("approval", f"{who} was given for other content "
-                                 f"({approval.digest[:19]}…); the runbook changed since: "
-                                 "approve it again (maintbook approve)"))
+            found.append(Refusal("approval", stale_message(
+                approval.role, approval.by, approval.digest, approval.sections, rb.sections)
+                + "; approve it again (maintbook approve)"))
     return found
 
 

@@ -1,0 +1,29 @@
+"""Helpers of the review tests: the repository, a pinned now, one CLI call that never raises."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from maintbook.cli import main
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+RUNBOOKS = REPO / "runbooks"
+STANDARD = sorted(RUNBOOKS.glob("*.yml"))
+GOLDEN = HERE / "golden"
+NOW = "2026-11-20T00:00:00Z"  # the Makefile's DOGFOOD_NOW: every standard runbook is valid
+
+
+def cli(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def project(tmp: Path, *names: str) -> Path:
+    """A runbook project in `tmp` holding copies of the named standard runbooks."""
+    (tmp / "runbooks").mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copy(RUNBOOKS / name, tmp / "runbooks" / name)
+    return tmp
