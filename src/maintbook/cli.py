@@ -309,12 +309,13 @@ def extend(runbook: str, by: str, reason: str, config_path: Path | None, fmt: st
 @main.command()
 @click.argument("runbook", type=PATHS)
 @config_option
+@now_option
 @format_option("markdown", "json")
-def render(runbook: Path, config_path: Path | None, fmt: str) -> None:
-    """The runbook as a human document (the review summary for a pull request)."""
+def render(runbook: Path, config_path: Path | None, now: datetime | None, fmt: str) -> None:
+    """The reviewer's page: when, notices, approvals, conflicts, steps, what rolls back."""
     from maintbook.commands.render import run_render
 
-    guarded(lambda: run_render(runbook, config_path, fmt))
+    guarded(lambda: run_render(path=runbook, config_path=config_path, fmt=fmt, now=now))
 
 
 @main.command()

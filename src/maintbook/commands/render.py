@@ -1,105 +1,73 @@
-"""`maintbook render`: the runbook as a human document, the review summary of a pull request."""
+"""`maintbook render RUNBOOK [--now T] [--format markdown|json]`: the reviewer's page.
+
+Gathers what the page needs — the other booked runbooks and calendar events for the
+conflicts, the ledger read-only for the notices that went out — and prints the page of
+`maintbook.review_page` as Markdown (for a pull request) or JSON. A recurring runbook is
+shown through its current or next occurrence at `now`.
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
 
+from maintbook.calendar import CalendarEvent
+from maintbook.calendars_io import calendar_events
+from maintbook.config import Config
 from maintbook.diagnostics import report, sort_diagnostics
 from maintbook.errors import UsageError
-from maintbook.model import Runbook, Step
-from maintbook.project import load_runbook, require_config
-from maintbook.timeparse import format_duration, format_utc
+from maintbook.ledger_view import read_ledger
+from maintbook.model import Runbook
+from maintbook.project import load_runbook, load_runbooks, require_config, select_occurrence
+from maintbook.review_markdown import markdown
+from maintbook.review_page import build_page
+from maintbook.timeparse import utc_now
+
+EVENT_MARGIN = timedelta(days=1)
 
 
-def _text(value: str) -> str:
-    """Markdown table-cell safe text."""
-    return value.replace("|", "\\|").replace("\n", " ")
-
-
-def _action(step: Step) -> str:
-    if step.kind == "role":
-        args = ", ".join(f"{k}={v}" for k, v in step.vars.items())
-        return f"role `{step.action}`" + (f" ({_text(args)})" if args else "")
-    if step.kind in ("command", "shell"):
-        return f"{step.kind} `{_text(step.action)}`"
-    if step.kind == "http":
-        http = step.action
-        expect = f" → {http.get('status', 200)}"
-        return f"{http.get('method', 'GET')} `{_text(http['url'])}`{expect}"
-    if step.kind == "wait":
-        return f"wait {step.action}"
-    return f"module `{step.action['name']}`"
-
-
-def _options(step: Step) -> str:
-    parts = []
-    if step.when is not None:
-        parts.append(f"when `{_text(str(step.when))}`")
-    if step.timeout is not None:
-        parts.append(f"timeout {format_duration(step.timeout)}")
-    if step.retries:
-        parts.append(f"retries {step.retries}")
-    if step.run_once:
-        parts.append("run once")
-    if step.delegate_to:
-        parts.append(f"on {step.delegate_to}")
-    if step.rollback:
-        parts.append("own rollback: " + "; ".join(_text(s.name) for s in step.rollback))
-    return ", ".join(parts)
-
-
-def _steps(title: str, steps: tuple[Step, ...]) -> list[str]:
-    if not steps:
+def _booked(config: Config, path: Path) -> list[Runbook]:
+    """The other one-off runbooks of the project's runbooks/ folder."""
+    folder = config.root / "runbooks"
+    if not folder.is_dir():
         return []
-    lines = ["", f"## {title}", "", "| # | step | action | options |", "|---|---|---|---|"]
-    for index, step in enumerate(steps, start=1):
-        lines.append(f"| {index} | {_text(step.name)} | {_action(step)} | {_options(step)} |")
-    return lines
+    if folder.resolve().is_relative_to(Path.cwd().resolve()):
+        folder = folder.resolve().relative_to(Path.cwd().resolve())
+    return [item.runbook for item in load_runbooks([folder], config)
+            if item.runbook is not None and not item.runbook.is_series
+            and item.path.resolve() != path.resolve()]
 
 
-def render_markdown(rb: Runbook) -> str:
-    approvals = ", ".join(f"{a.role} ({a.by})" for a in rb.approvals) or "none"
-    lines = [
-        f"# {rb.id}: {_text(rb.title)}",
-        "",
-        "| | |",
-        "|---|---|",
-        f"| Type | {rb.type} (risk {rb.risk}) |",
-        f"| Window | {format_utc(rb.start)} to {format_utc(rb.end)} "
-        f"({format_duration(rb.duration)}) |",
-        f"| Owner | {_text(rb.owner)} |",
-        f"| Systems | {', '.join(rb.systems)} |",
-        f"| Targets | `{_text(rb.targets.hosts)}`"
-        + (f", serial {rb.targets.serial}" if rb.targets.serial is not None else "")
-        + " |",
-        f"| Approvals | {_text(approvals)} |",
-        f"| Notices | {', '.join(rb.notify) or 'none'} |",
-        f"| Status page | {', '.join(rb.components)} |",
-        f"| Alert silence | {_text(', '.join(rb.silence)) or 'none'} |",
-        f"| Maintenance mode | {'yes' if rb.maintenance_mode else 'no'} |",
-    ]
-    if rb.description:
-        lines += ["", rb.description.strip()]
-    if rb.justification:
-        lines += ["", f"**Why:** {rb.justification.strip()}"]
-    lines += _steps("Precheck", rb.precheck) + _steps("Steps", rb.steps)
-    lines += _steps("Verify", rb.verify) + _steps("Rollback", rb.rollback)
-    return "\n".join(lines) + "\n"
+def _events(config: Config, rb: Runbook) -> list[CalendarEvent]:
+    if not config.calendars:
+        return []
+    return calendar_events(config.calendars, rb.start - EVENT_MARGIN, rb.end + EVENT_MARGIN,
+                           root=config.root)
 
 
-def run_render(path: Path, config_path: Path | None, fmt: str) -> int:
+def run_render(*, path: Path, config_path: Path | None, fmt: str,
+               now: datetime | None = None) -> int:
     config = require_config(config_path, "text")
     if not path.is_file():
         raise UsageError(f"{path}: no such runbook file")
     loaded = load_runbook(path, config)
-    if loaded.runbook is None:
+    if loaded.runbook is None or loaded.document is None:
         click.echo(report(sort_diagnostics(loaded.diagnostics), "text"), nl=False, err=True)
         return 1
+    moment = now or utc_now()
+    runbook = select_occurrence(loaded.runbook, config, moment)
+    try:
+        page = build_page(loaded.document, runbook, config, moment,
+                          others=_booked(config, path), events=_events(config, runbook),
+                          ledger=read_ledger(config.state, runbook.maintenance_id,
+                                             config.root))
+    except ValueError as exc:
+        raise UsageError(f"policy: {exc}") from exc
     if fmt == "json":
-        click.echo(json.dumps(loaded.document.data if loaded.document else {}, indent=2))
+        click.echo(json.dumps(page.to_json(), indent=2, ensure_ascii=False))
     else:
-        click.echo(render_markdown(loaded.runbook), nl=False)
+        click.echo(markdown(page), nl=False)
     return 0
