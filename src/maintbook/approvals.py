@@ -44,8 +44,8 @@ def is_bound(digest: str | None, current: str) -> bool:
     return digest is None or digest == current
 
 
-def _renames(gone: list[str], came: list[str], old: Mapping[str, str],
-             new: Mapping[str, str]) -> dict[str, str]:
+def renames(gone: list[str], came: list[str], old: Mapping[str, Any],
+            new: Mapping[str, Any]) -> dict[str, str]:
     """Old name → new name for steps whose content is unchanged under a new name."""
     found: dict[str, str] = {}
     for name in gone:
@@ -61,7 +61,7 @@ def phase_changes(phase: str, old: Any, new: Any) -> list[str]:
         return [] if old == new else [f"{phase} changed"]
     gone = [n for n in old if n not in new]
     came = [n for n in new if n not in old]
-    renamed = _renames(gone, came, old, new)
+    renamed = renames(gone, came, old, new)
     index = {name: i for i, name in enumerate(new)}
     found = [f"{phase}[{index[n]}] {n!r} changed" for n in new if n in old and old[n] != new[n]]
     found += [f"{phase}[{index[n]}] {n!r} added" for n in came if n not in renamed.values()]

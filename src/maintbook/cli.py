@@ -342,3 +342,18 @@ def approve(runbook: Path, role: str, by: str, at: datetime | None,
     from maintbook.commands.approve import run_approve
 
     guarded(lambda: run_approve(path=runbook, role=role, by=by, at=at, config_path=config_path))
+
+
+@main.command()
+@click.argument("base")
+@click.argument("head", required=False)
+@config_option
+@now_option
+@format_option("text", "json")
+def diff(base: str, head: str | None, config_path: Path | None, now: datetime | None,
+         fmt: str) -> None:
+    """What changed in meaning in each runbook from BASE to HEAD (default: the work tree),
+    the approvals it invalidated, and the compiled playbook's diff."""
+    from maintbook.commands.diff import run_diff
+
+    guarded(lambda: run_diff(base=base, head=head, config_path=config_path, fmt=fmt, now=now))
