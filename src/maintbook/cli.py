@@ -357,3 +357,13 @@ def diff(base: str, head: str | None, config_path: Path | None, now: datetime | 
     from maintbook.commands.diff import run_diff
 
     guarded(lambda: run_diff(base=base, head=head, config_path=config_path, fmt=fmt, now=now))
+
+
+@main.command()
+@click.argument("directory", required=False, default=".", type=PATHS)
+@now_option
+def init(directory: Path, now: datetime | None) -> None:
+    """A new runbook repository: maintbook.yml, runbooks/, inventory/, roles/, CI, pre-commit."""
+    from maintbook.commands.init import run_init
+
+    guarded(lambda: run_init(directory=directory, now=now))
