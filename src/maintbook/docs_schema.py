@@ -46,7 +46,7 @@ def kind(schema: Schema) -> str:
 
 def _typed(schema: Schema) -> str:
     types = schema.get("type", "any value")
-    names = types if isinstance(types, list) else [types]
+    names = [str(t) for t in (types if isinstance(types, list) else [types])]
     words = {"object": "mapping", "array": "list", "null": "null"}
     text = " or ".join(words.get(t, t) for t in names)
     if "array" in names and isinstance(schema.get("items"), Mapping):
