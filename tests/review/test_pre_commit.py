@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from review_support import REPO, cli
 
@@ -63,3 +64,23 @@ def test_the_hook_installs_as_a_python_package() -> None:
     assert hook["language"] == "python"
     assert hook["entry"].split()[0] == "maintbook"
     assert (REPO / "pyproject.toml").read_text().count('maintbook = "maintbook.cli:main"') == 1
+
+
+@pytest.mark.integration
+def test_pre_commit_itself_runs_the_hook_from_this_repository(tmp_path: Path) -> None:
+    """Real pre-commit: it installs maintbook from this checkout into its own environment
+    and runs the hook on the named files (slow: about a minute and a half)."""
+    root = _repository(tmp_path)
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    done = subprocess.run([str(BIN / "pre-commit"), "try-repo", str(REPO), "maintbook-validate",
+                           "--files", "runbooks/bad.yml", "runbooks/example.yml"],
+                          cwd=root, env=env, capture_output=True, text=True, check=False,
+                          timeout=900)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "maintbook validate....." in done.stdout
+    assert ("runbooks/bad.yml:19:7: error schema-enum type is 'no-downtime'; allowed: "
+            "zero-downtime, brief-interruption, planned-outage, extended-outage, emergency\n"
+            ) in done.stdout
+    assert "example.yml:" not in done.stdout
