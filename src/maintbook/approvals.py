@@ -135,8 +135,10 @@ def stale(data: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any], str
 def approval_digest(doc: Document, ctx: Context) -> Iterator[Diagnostic]:
     """An approval given for other content counts as missing; this names the change.
 
-    pass: `approvals: [{role: cto, by: carol}]` (no digest), or a digest of this content
-    fail: `approvals: [{role: cto, by: carol, digest: sha256:<of the previous window>}]`
+    An approval without a digest (an older one) passes, as does one bound to this content.
+
+    pass: `approvals: [{role: cto, by: carol}]`
+    fail: `approvals: [{role: cto, by: carol, digest: "sha256:00"}]`
     """
     if not isinstance(doc.data, Mapping):
         return

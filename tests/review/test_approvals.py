@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from review_support import NOW, STANDARD, cli, project
 
-from maintbook.approvals import changes, phase_changes, stale_message
+from maintbook.approvals import approval_digest, changes, phase_changes, stale_message
+from maintbook.checks import Context as CheckContext
 from maintbook.config import default_config
 from maintbook.context import Context, build_context, gate_runbook
 from maintbook.digest import content_digest, fingerprints
-from maintbook.loader import load_file
+from maintbook.loader import Document, load_file, parse_text
 from maintbook.model import build_runbook
 from maintbook.runtime.gate import approval_rules
 
@@ -99,6 +101,22 @@ def test_an_approval_without_sections_still_says_it_is_stale() -> None:
     assert message == ("the cto approval by carol was given for other content "
                        "(sha256:abababababab…); it records no sections to say what changed "
                        "(maintbook diff against the approved commit shows it)")
+
+
+def test_the_checks_docstring_examples() -> None:
+    """As the validate tests run every check's examples: each merged into a valid runbook."""
+    examples = dict(re.findall(r"^\s*(pass|fail): `(.*)`$", approval_digest.__doc__ or "",
+                               re.MULTILINE))
+    base, _ = load_file(STANDARD[0])
+    assert base is not None and set(examples) == {"pass", "fail"}
+    ctx = CheckContext(default_config(), ())
+    found = {}
+    for verdict, fragment in examples.items():
+        patch, _ = parse_text(fragment, "example.yml")
+        assert patch is not None
+        document = Document(base.file, {**base.data, **patch.data}, base.source)
+        found[verdict] = [d.code for d in approval_digest(document, ctx)]
+    assert found == {"pass": [], "fail": ["approval-stale"]}
 
 
 # ---------------------------------------------------------------- maintbook approve
