@@ -21,19 +21,24 @@ from maintbook.resources import schema
 HELP_WIDTH = 100
 
 
+def _context(command: click.Command, name: str, parent: click.Context | None = None
+             ) -> click.Context:
+    """A context as the command line makes one (the group's settings: `-h, --help`), at a
+    fixed width, so that the page does not depend on the terminal or on what ran before."""
+    settings = {**(parent.command.context_settings if parent else {}),
+                **command.context_settings}
+    return click.Context(command, info_name=name, parent=parent, **{
+        **settings, "terminal_width": HELP_WIDTH, "max_content_width": HELP_WIDTH})
+
+
 def command_help(name: str, command: click.Command, group: click.Group) -> str:
-    parent = click.Context(group, info_name="maintbook", terminal_width=HELP_WIDTH,
-                           max_content_width=HELP_WIDTH)
-    context = click.Context(command, info_name=name, parent=parent,
-                            terminal_width=HELP_WIDTH, max_content_width=HELP_WIDTH)
-    return command.get_help(context)
+    return command.get_help(_context(command, name, _context(group, "maintbook")))
 
 
 def commands_page() -> str:
     from maintbook.cli import main
 
-    parent = click.Context(main, info_name="maintbook", terminal_width=HELP_WIDTH,
-                           max_content_width=HELP_WIDTH)
+    parent = _context(main, "maintbook")
     lines = ["# Command reference", "",
              "Generated from the command line's own help by `python -m maintbook.docs`: edit "
              "the commands in `src/maintbook/cli.py`, not this page.", "",

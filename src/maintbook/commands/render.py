@@ -65,7 +65,7 @@ def run_render(*, path: Path, config_path: Path | None, fmt: str,
                           ledger=read_ledger(config.state, runbook.maintenance_id,
                                              config.root))
     except ValueError as exc:
-        raise UsageError(f"policy: {exc}") from exc
+        raise UsageError(f"{path}: {exc}") from exc
     if fmt == "json":
         click.echo(json.dumps(page.to_json(), indent=2, ensure_ascii=False))
     else:
