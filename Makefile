@@ -8,7 +8,7 @@ APT_PACKAGES := postgresql nginx openssh-server iproute2 prometheus-alertmanager
 # window in the past would (rightly) fail the notice rule.
 DOGFOOD_NOW ?= 2026-11-20T00:00:00Z
 
-.PHONY: run test lint dogfood venv system-packages bench clean
+.PHONY: run test lint dogfood venv system-packages bench clean docs goldens
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -51,6 +51,14 @@ dogfood: venv
 ## Everything CI runs.
 test: system-packages venv lint dogfood node-deps
 	MAINTBOOK_REQUIRE_BROWSER=1 $(BIN)/pytest
+
+## Regenerate docs/ (the references generated from the schemas and the CLI's help), and the
+## golden review pages of the standard runbooks after a deliberate change.
+docs: venv
+	$(PY) -m maintbook.docs docs
+
+goldens: venv
+	MAINTBOOK_UPDATE_GOLDENS=1 $(BIN)/pytest tests/review/test_render.py -q -p no:cacheprovider
 
 bench: venv
 	$(PY) bench/validate.py
