@@ -6,8 +6,10 @@ recurrence, the targets, maintenance mode, every phase's steps, the soak, the re
 themselves and the *names* of steps are not part of it, so editing them keeps approvals
 valid. Only a step's own `name` is left out: a `name` inside its arguments (a module's FQCN,
 `args.name` of a service) is content. `window.start` counts as the instant it names, so
-writing the same instant with another offset changes nothing. The content is serialised
-canonically (sorted keys, no whitespace, bytes as hex) before hashing.
+writing the same instant with another offset changes nothing, and a value equal to its
+schema default counts as left out (`maintenance_mode: false`, `method: GET`), so a loader
+that fills in defaults and one that does not agree. The content is serialised canonically
+(sorted keys, no whitespace, bytes as hex) before hashing.
 
 `fingerprints` gives the same content section by section — and each phase step by step,
 keyed by step name — as 8-hex-digit digests: what `maintbook approve` records beside the
@@ -22,6 +24,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from maintbook.resources import schema
 from maintbook.timeparse import format_utc, parse_rfc3339
 
 SECTIONS = (
@@ -43,6 +46,41 @@ PREFIX = "sha256:"
 SHORT = 8  # hex digits of a fingerprint
 
 Fingerprints = dict[str, Any]  # section → hex, or (for a phase) step name → hex
+
+
+def _resolve(node: Any) -> Mapping[str, Any]:
+    """A schema node with its `$ref` (into the runbook schema's `$defs`) followed."""
+    if not isinstance(node, Mapping):
+        return {}
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return {**_resolve(schema("runbook.schema.json")["$defs"][ref.rsplit("/", 1)[1]]),
+                **{k: v for k, v in node.items() if k != "$ref"}}
+    return node
+
+
+def _undefaulted(value: Any, node: Any) -> Any:
+    """`value` without the members that equal their schema default, at every level."""
+    shape = _resolve(node)
+    if isinstance(value, Mapping):
+        known = shape.get("properties", {})
+        found = {}
+        for key, member in value.items():
+            sub = _resolve(known.get(key))
+            if "default" in sub and type(member) is type(sub["default"]) \
+                    and member == sub["default"]:
+                continue
+            found[key] = _undefaulted(member, sub) if sub else member
+        return found
+    if isinstance(value, list):
+        return [_undefaulted(item, shape.get("items")) for item in value]
+    return value
+
+
+def canonical_data(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The runbook data as the digest sees it: defaults left out."""
+    stripped: Mapping[str, Any] = _undefaulted(data, schema("runbook.schema.json"))
+    return stripped
 
 
 def _plain(value: Any) -> Any:
@@ -108,6 +146,7 @@ def _phase(items: Any) -> dict[str, str] | str:
 
 def fingerprints(data: Mapping[str, Any]) -> Fingerprints:
     """Each executable section's fingerprint; a phase's as step name → fingerprint."""
+    data = canonical_data(data)
     found: Fingerprints = {}
     for key in SECTIONS:
         if key not in data:
@@ -126,5 +165,6 @@ def fingerprints(data: Mapping[str, Any]) -> Fingerprints:
 
 def content_digest(data: Mapping[str, Any]) -> str:
     """`sha256:<hex>` of the runbook's executable content."""
+    data = canonical_data(data)
     content = {key: section_content(key, data) for key in SECTIONS if key in data}
     return PREFIX + hashlib.sha256(_canonical(content)).hexdigest()

@@ -14,6 +14,7 @@ REPO = HERE.parents[1]
 RUNBOOKS = REPO / "runbooks"
 STANDARD = sorted(RUNBOOKS.glob("*.yml"))
 GOLDEN = HERE / "golden"
+FIXTURE = HERE / "fixtures" / "db-maintenance.yml"  # frozen: the standard runbooks change
 NOW = "2026-11-20T00:00:00Z"  # the Makefile's DOGFOOD_NOW: every standard runbook is valid
 
 
@@ -22,8 +23,10 @@ def cli(*args: str) -> Result:
 
 
 def project(tmp: Path, *names: str) -> Path:
-    """A runbook project in `tmp` holding copies of the named standard runbooks."""
+    """A runbook project in `tmp` holding copies of the named standard runbooks (or of the
+    frozen fixture, by its name)."""
     (tmp / "runbooks").mkdir(parents=True, exist_ok=True)
     for name in names:
-        shutil.copy(RUNBOOKS / name, tmp / "runbooks" / name)
+        source = FIXTURE if name == FIXTURE.name else RUNBOOKS / name
+        shutil.copy(source, tmp / "runbooks" / name)
     return tmp

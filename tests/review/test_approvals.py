@@ -19,7 +19,7 @@ from maintbook.loader import Document, load_file, parse_text
 from maintbook.model import build_runbook
 from maintbook.runtime.gate import approval_rules
 
-MONTHLY = "monthly-database-full.yml"
+DB = "db-maintenance.yml"  # the frozen fixture
 BASE = {
     "type": "planned-outage",
     "window": {"start": "2026-12-06T02:00:00Z", "duration": "2h"},
@@ -29,6 +29,12 @@ BASE = {
                   "name": "ansible.builtin.service",
                   "args": {"name": "postgresql", "state": "restarted"}}}],
 }
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run from the test's own project: no other runbook is booked."""
+    monkeypatch.chdir(tmp_path)
 
 
 def edited(**changes: object) -> dict[str, object]:
@@ -58,6 +64,18 @@ def test_the_same_instant_with_another_offset_is_the_same_window() -> None:
     assert content_digest(edited(window=window)) == content_digest(BASE)
     later = {"start": "2026-12-06T03:00:00Z", "duration": "2h"}
     assert content_digest(edited(window=later)) != content_digest(BASE)
+
+
+def test_a_value_equal_to_its_schema_default_counts_as_left_out() -> None:
+    """A loader that fills in defaults and one that does not give the same digest."""
+    steps = [{"name": "Check", "http": {"url": "http://x/", "method": "GET", "status": 200}}]
+    plain = edited(steps=[{"name": "Check", "http": {"url": "http://x/"}}])
+    filled = edited(steps=steps, maintenance_mode=False, on_interrupt="rollback")
+    assert content_digest(filled) == content_digest(plain)
+    assert fingerprints(filled) == fingerprints(plain)
+    assert content_digest(edited(maintenance_mode=True)) != content_digest(BASE)
+    assert content_digest(edited(steps=[{"name": "Check", "http": {
+        "url": "http://x/", "status": 204}}])) != content_digest(plain)
 
 
 def test_fingerprints_key_steps_by_name_in_order() -> None:
@@ -145,17 +163,17 @@ def test_approve_only_adds_lines_and_the_runbook_stays_valid(path: Path, tmp_pat
     assert cli("validate", str(target), "--now", NOW).exit_code == 0
 
 
-def _approved_monthly(tmp_path: Path) -> Path:
-    target = project(tmp_path, MONTHLY) / "runbooks" / MONTHLY
+def _approved(tmp_path: Path) -> Path:
+    target = project(tmp_path, DB) / "runbooks" / DB
     result = cli("approve", str(target), "--role", "vp-engineering", "--by", "bob",
                  "--at", "2026-11-19T09:00:00Z")
-    assert result.output.startswith("MNT-2027-0003: approved as vp-engineering by bob at "
+    assert result.output.startswith("MNT-2027-0300: approved as vp-engineering by bob at "
                                     "2026-11-19T09:00:00Z for sha256:")
     return target
 
 
 def test_reapproval_replaces_the_earlier_one(tmp_path: Path) -> None:
-    target = _approved_monthly(tmp_path)
+    target = _approved(tmp_path)
     assert cli("approve", str(target), "--role", "vp-engineering", "--by", "bob").exit_code == 0
     document, _ = load_file(target)
     assert document is not None
@@ -164,17 +182,17 @@ def test_reapproval_replaces_the_earlier_one(tmp_path: Path) -> None:
 
 
 def test_the_owner_cannot_approve(tmp_path: Path) -> None:
-    target = project(tmp_path, MONTHLY) / "runbooks" / MONTHLY
+    target = project(tmp_path, DB) / "runbooks" / DB
     before = target.read_text()
     result = cli("approve", str(target), "--role", "vp-engineering", "--by", "sre-team")
     assert (result.exit_code, result.output) == (2, (
-        "maintbook: sre-team owns MNT-2027-0003; an approval by the owner does not count "
+        "maintbook: sre-team owns MNT-2027-0300; an approval by the owner does not count "
         "(four eyes)\n"))
     assert target.read_text() == before
 
 
 def test_an_invalid_runbook_is_not_approved(tmp_path: Path) -> None:
-    target = project(tmp_path, MONTHLY) / "runbooks" / MONTHLY
+    target = project(tmp_path, DB) / "runbooks" / DB
     target.write_text(target.read_text().replace("type: planned-outage", "type: planned"))
     before = target.read_text()
     result = cli("approve", str(target), "--role", "vp-engineering", "--by", "bob")
@@ -186,7 +204,7 @@ def test_an_invalid_runbook_is_not_approved(tmp_path: Path) -> None:
 
 
 def test_approvals_key_is_added_after_the_window_when_missing(tmp_path: Path) -> None:
-    target = project(tmp_path, MONTHLY) / "runbooks" / MONTHLY
+    target = project(tmp_path, DB) / "runbooks" / DB
     text = target.read_text()
     start = text.index("approvals:\n")
     end = text.index("targets:\n")
@@ -200,33 +218,32 @@ def test_approvals_key_is_added_after_the_window_when_missing(tmp_path: Path) ->
 
 
 def test_validate_says_which_change_invalidated_the_approval(tmp_path: Path) -> None:
-    target = _approved_monthly(tmp_path)
+    target = _approved(tmp_path)
     text = target.read_text()
     text = text.replace("start: 2027-02-07T02:00:00Z", "start: 2027-02-14T02:00:00Z")
-    text = text.replace("vars: {operation: vacuum_full,", "vars: {operation: vacuum_full, "
-                        "jobs: 2,")
-    assert "jobs: 2" in text
+    text = text.replace("args: {name: postgresql, state: restarted}",
+                        "args: {name: postgresql, state: reloaded}")
     target.write_text(text)
     result = cli("validate", str(target), "--now", NOW)
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.startswith(str(target))]
     assert lines == [
-        f"{target}:33:3: error approval-missing type planned-outage needs an approval by role "
+        f"{target}:20:3: error approval-missing type planned-outage needs an approval by role "
         "vp-engineering; none is given for this content (the one by bob was given for other "
         "content) (required: vp-engineering)",
-        f"{target}:37:13: warning approval-stale the vp-engineering approval by bob was given "
-        "for other content: window moved, steps[2] 'VACUUM FULL the bloated tables' changed; "
+        f"{target}:24:13: warning approval-stale the vp-engineering approval by bob was given "
+        "for other content: window moved, steps[2] 'Restart PostgreSQL' changed; "
         f"it no longer counts: approve again with maintbook approve {target} --role "
         "vp-engineering --by NAME",
     ]
 
 
 def test_editing_only_the_title_and_comments_keeps_the_approval(tmp_path: Path) -> None:
-    target = _approved_monthly(tmp_path)
-    text = target.read_text().replace("title: Monthly PostgreSQL full maintenance",
-                                      "title: Monthly PostgreSQL maintenance # renamed")
-    target.write_text(text.replace("- name: Back up the app database",
-                                   "- name: Back up the application database"))
+    target = _approved(tmp_path)
+    text = target.read_text().replace("title: Reindex the orders database",
+                                      "title: Reindex orders # renamed")
+    target.write_text(text.replace("- name: Back up the orders database",
+                                   "- name: Take a backup of the orders database"))
     result = cli("validate", str(target), "--now", NOW)
     assert (result.exit_code, result.output) == (0, "")
 
@@ -242,15 +259,16 @@ def test_an_approval_without_a_digest_stays_valid() -> None:
 
 
 def test_the_gate_names_the_change_also_through_the_plugins_context(tmp_path: Path) -> None:
-    target = _approved_monthly(tmp_path)
+    target = _approved(tmp_path)
     target.write_text(target.read_text().replace("duration: 2h", "duration: 90m", 1))
+    assert "duration: 90m" in target.read_text()
     document, _ = load_file(target)
     assert document is not None
     runbook = build_runbook(document)
     config = default_config(tmp_path)
     rebuilt = gate_runbook(Context.from_dict(build_context(runbook, config).to_dict(tmp_path),
                                              tmp_path))
-    now = datetime(2027, 2, 7, 2, 0, tzinfo=UTC)
+    now = datetime(2027, 2, 7, 2, 0, tzinfo=UTC)  # the fixture's window
     for rb in (runbook, rebuilt):
         messages = [r.message for r in approval_rules(rb, config.policy, now)]
         assert messages == [

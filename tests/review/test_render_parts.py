@@ -11,7 +11,7 @@ from review_support import NOW, cli, project
 from maintbook.store import Location, Store, ledger, maintenances
 from maintbook.timeparse import parse_rfc3339
 
-MONTHLY = "monthly-database-full.yml"
+DB = "db-maintenance.yml"  # the frozen fixture
 
 TIERED = """\
 runbook: 1
@@ -45,7 +45,7 @@ verify:
   - name: Reload with a secret blob
     module:
       name: ansible.builtin.copy
-      args: {dest: /etc/app.key, content: !!binary aGVsbG8=, force: true}
+      args: {dest: /etc/app.key, content: aGVsbG8=, force: true}
 rollback:
   - name: Restore everything
     command: /usr/local/bin/restore
@@ -87,8 +87,11 @@ def test_targets_per_tier_and_what_rolls_back_per_step(tmp_path: Path,
 
 def test_arguments_are_yaml_with_binary_data_and_json_is_serialisable(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`!!binary` data (a loader that refuses it makes this test moot) is written back as
+    YAML in the page and as {"!!binary": base64} in JSON."""
     monkeypatch.chdir(tmp_path)
-    _tiered(tmp_path)
+    target = _tiered(tmp_path)
+    target.write_text(TIERED.replace("content: aGVsbG8=", "content: !!binary aGVsbG8="))
     page = _page(Path("runbooks/tiered.yml"))
     assert ("1. **Reload with a secret blob**\n"
             "   ```yaml\n"
@@ -111,38 +114,38 @@ def test_arguments_are_yaml_with_binary_data_and_json_is_serialisable(
 
 def test_times_in_every_zone_of_the_status_page(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    root = project(tmp_path, MONTHLY)
+    root = project(tmp_path, DB)
     (root / "maintbook.yml").write_text(
         "statuspage: {provider: file, zones: [UTC, America/New_York, Asia/Tokyo]}\n")
     monkeypatch.chdir(root)
-    page = _page(Path("runbooks") / MONTHLY)
+    page = _page(Path("runbooks") / DB)
     assert ("| UTC | Sun 7 Feb 2027, 02:00 – 04:00 UTC |\n"
             "| America/New_York | Sat 6 Feb 2027, 21:00 – 23:00 EST |\n"
             "| Asia/Tokyo | Sun 7 Feb 2027, 11:00 – 13:00 JST |\n") in page
 
 
 def _entry(kind: str, key: str, at: str, run_id: str | None = None) -> ledger.Entry:
-    return ledger.Entry("MNT-2027-0003", "MNT-2027-0003", kind, "outbox", run_id, key, "sent",
+    return ledger.Entry("MNT-2027-0300", "MNT-2027-0300", kind, "outbox", run_id, key, "sent",
                         1, None, at, None, False)
 
 
 def test_notices_that_went_out_come_from_the_ledger_read_only(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = project(tmp_path, MONTHLY)
+    root = project(tmp_path, DB)
     monkeypatch.chdir(root)
     state = root / ".maintbook" / "state.db"
     store = Store.open(Location(path=state))
     with store.write() as tx:
         window = (parse_rfc3339("2027-02-07T02:00:00Z"), parse_rfc3339("2027-02-07T04:00:00Z"))
-        maintenances.ensure(tx, "MNT-2027-0003", "MNT-2027-0003", None, window,
+        maintenances.ensure(tx, "MNT-2027-0300", "MNT-2027-0300", None, window,
                             parse_rfc3339("2027-01-31T02:00:00Z"))
-        maintenances.mark_announced(tx, "MNT-2027-0003", parse_rfc3339("2027-01-31T02:05:00Z"))
+        maintenances.mark_announced(tx, "MNT-2027-0300", parse_rfc3339("2027-01-31T02:05:00Z"))
         ledger.record(tx, _entry("announce", "announce", "2027-01-31T02:05:00Z"))
         ledger.record(tx, _entry("reminder", "reminder:-3d", "2027-02-04T02:01:00Z"))
         ledger.record(tx, _entry("rescheduled", "rescheduled:x", "2027-02-05T00:00:00Z"))
     store.close()
     before = state.read_bytes()
-    result = cli("render", f"runbooks/{MONTHLY}", "--now", "2027-02-06T12:00:00Z")
+    result = cli("render", f"runbooks/{DB}", "--now", "2027-02-06T12:00:00Z")
     assert result.exit_code == 0, result.output
     assert (
         "| -7d | announce | 2027-01-31T02:00:00Z | sent | outbox at 2027-01-31T02:05:00Z |\n"
@@ -157,18 +160,18 @@ def test_notices_that_went_out_come_from_the_ledger_read_only(
 
 def test_render_never_creates_the_state_database(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    root = project(tmp_path, MONTHLY)
+    root = project(tmp_path, DB)
     monkeypatch.chdir(root)
-    page = _page(Path("runbooks") / MONTHLY)
+    page = _page(Path("runbooks") / DB)
     assert "Ledger: no state database at .maintbook/state.db yet: nothing has been sent." in page
     assert not (root / ".maintbook").exists()
 
 
 def test_a_stale_approval_and_the_conflicts_it_causes(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    root = project(tmp_path, MONTHLY)
+    root = project(tmp_path, DB)
     monkeypatch.chdir(root)
-    target = Path("runbooks") / MONTHLY
+    target = Path("runbooks") / DB
     assert cli("approve", str(target), "--role", "vp-engineering", "--by", "bob",
                "--at", "2026-11-19T09:00:00Z").exit_code == 0
     target.write_text(target.read_text().replace("2027-02-07T02:00:00Z", "2027-02-14T02:00:00Z"))
@@ -176,7 +179,7 @@ def test_a_stale_approval_and_the_conflicts_it_causes(tmp_path: Path,
     assert "- Required: vp-engineering — **missing**\n" in page
     assert ("| vp-engineering | bob | 2026-11-19T09:00:00Z | yes | **no** | stale: the "
             "vp-engineering approval by bob was given for other content: window moved |") in page
-    assert ("- **error** `approval-missing` (line 33): type planned-outage needs an approval "
+    assert ("- **error** `approval-missing` (line 20): type planned-outage needs an approval "
             "by role vp-engineering; none is given for this content") in page
     data = json.loads(_page(target, fmt="json"))
     assert [g["status"] for g in data["approvals"]["given"]] == ["not bound", "stale"]
