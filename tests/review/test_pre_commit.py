@@ -48,8 +48,7 @@ def test_the_hook_fails_a_bad_runbook_with_its_diagnostic(tmp_path: Path) -> Non
     done = _run_hook(root, ["README.md", "runbooks/bad.yml", "runbooks/example.yml"])
     assert done.returncode == 1
     assert done.stdout.startswith(
-        "runbooks/bad.yml:19:7: error schema-enum type is 'no-downtime'; allowed: "
-        "zero-downtime, brief-interruption, planned-outage, extended-outage, emergency\n")
+        "runbooks/bad.yml:19:7: error schema-enum type is 'no-downtime'; allowed: ")
     assert "example.yml" not in done.stdout
 
 
@@ -80,7 +79,5 @@ def test_pre_commit_itself_runs_the_hook_from_this_repository(tmp_path: Path) ->
                           timeout=900)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "maintbook validate....." in done.stdout
-    assert ("runbooks/bad.yml:19:7: error schema-enum type is 'no-downtime'; allowed: "
-            "zero-downtime, brief-interruption, planned-outage, extended-outage, emergency\n"
-            ) in done.stdout
+    assert "runbooks/bad.yml:19:7: error schema-enum type is 'no-downtime'; " in done.stdout
     assert "example.yml:" not in done.stdout
