@@ -70,9 +70,6 @@ class ActionModule(LifecycleAction):
     def state_open(self, args: dict[str, Any], ctx: Context, check: bool, now: datetime
                    ) -> dict[str, Any]:
         hosts = _hosts(plain(args.get("hosts") or []), ctx.gate.targets)
-        if not hosts:
-            return {"failed": True, "msg": f"refused: targets.hosts {ctx.gate.targets} matches "
-                    "no host of this inventory", "refused": True}
         limit = args.get("limit")
         limited = set(_hosts(plain(args.get("limit_hosts") or []), limit or ""))
         operator = str(args.get("operator") or getpass.getuser())

@@ -166,6 +166,12 @@ def deadline_rule(deadline: datetime, now: datetime) -> list[Refusal]:
                     "or --force-window --reason TEXT", True)]
 
 
+def targets_rule(pattern: str, hosts: tuple[str, ...]) -> list[Refusal]:
+    if hosts:
+        return []
+    return [Refusal("targets", f"targets.hosts {pattern} matches no host of this inventory")]
+
+
 def limit_rule(limit: str | None, matched: bool) -> list[Refusal]:
     if limit is None or matched:
         return []

@@ -72,6 +72,7 @@ def judge(tx: Tx, rb: Runbook, ctx: Context, policy: Policy, request: Request,
         *gate.approval_rules(rb, policy, now),
         *gate.state_rules(maintenance, any(h.lease.maintenance == maintenance.id for h in held)),
         *gate.lease_rules(rb, frozenset(request.hosts), held, now, forced),
+        *gate.targets_rule(rb.targets.hosts, request.hosts),
         *gate.limit_rule(request.limit, request.limit_matched),
     ]
     return [r for r in found if not (forced and r.forceable)]
