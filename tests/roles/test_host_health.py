@@ -264,6 +264,16 @@ def test_verify_false_checks_only_the_expiry_date(env: Env) -> None:
     ), too_short.message
 
 
+def test_a_ca_bundle_that_cannot_be_read_is_named(env: Env) -> None:
+    missing = env.root / "no-such-ca.pem"
+    outcome = _tls(env, 8443, server_name="good.test", ca_file=str(missing))
+
+    assert outcome.message == (
+        f"tls://{env.host.address}:8443 cannot be checked: CA bundle {missing}: "
+        "[Errno 2] No such file or directory"
+    )
+
+
 # --- system resources ---------------------------------------------------------------------
 
 

@@ -117,10 +117,14 @@ def check_http(spec, ca_file):
     expected = int(spec.get("status", 200))
     check_id = url if method == "GET" else "%s %s" % (method, url)
     handlers = [_NoRedirect()]
+    trust = spec.get("ca_file") or ca_file
     if not spec.get("validate_certs", True):
         handlers.append(urllib.request.HTTPSHandler(context=ssl._create_unverified_context()))
-    elif spec.get("ca_file") or ca_file:
-        handlers.append(urllib.request.HTTPSHandler(context=_verifying_context(spec.get("ca_file") or ca_file)))
+    elif trust:
+        try:
+            handlers.append(urllib.request.HTTPSHandler(context=_verifying_context(trust)))
+        except (OSError, ssl.SSLError) as error:
+            return _result(check_id, "http", None, "%s cannot be checked: CA bundle %s: %s" % (check_id, trust, error))
     opener = urllib.request.build_opener(*handlers)
     request = urllib.request.Request(url, method=method)
     start = time.monotonic()
@@ -244,7 +248,10 @@ def check_tls(module, spec, ca_file):
     server_name = spec.get("server_name") or host
     verify = spec.get("verify", True)
     trust = spec.get("ca_file") or ca_file
-    context = _verifying_context(trust) if verify else ssl._create_unverified_context()
+    try:
+        context = _verifying_context(trust) if verify else ssl._create_unverified_context()
+    except (OSError, ssl.SSLError) as error:
+        return _result(check_id, "tls", None, "%s cannot be checked: CA bundle %s: %s" % (check_id, trust, error))
     start = time.monotonic()
     try:
         der = _handshake(host, port, server_name, context, float(spec.get("timeout", 5)))
