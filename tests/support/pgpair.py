@@ -73,7 +73,8 @@ class Pair:
         """Keep one open session per statement (each sent, not awaited) for a ``with`` block.
 
         The sessions carry one application name; on the way out their backends are
-        terminated and their ``psql`` processes ended by process group.
+        terminated, their ``psql`` processes ended by process group, and the backends
+        waited for until they are gone.
         """
         name = f"pgpair-{os.getpid()}-{next(_SESSION_IDS)}"
         procs = []
@@ -104,13 +105,15 @@ class Pair:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
+            self._wait_for_sessions(role, name, 0)
 
     def _wait_for_sessions(self, role: str, name: str, count: int, timeout: float = 10.0) -> None:
+        """Wait until exactly ``count`` sessions named ``name`` are connected."""
         sql = f"SELECT count(*) FROM pg_stat_activity WHERE application_name = '{name}'"
         deadline = time.monotonic() + timeout
-        while int(self.psql(role, sql)) < count:
+        while int(self.psql(role, sql)) != count:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{count} sessions did not connect within {timeout} s")
+                raise RuntimeError(f"{count} sessions named {name} not there within {timeout} s")
             time.sleep(0.05)
 
     def restart_replica(self) -> None:

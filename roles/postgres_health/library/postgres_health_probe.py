@@ -164,6 +164,17 @@ def _threshold(value):
     return "%gs" % value
 
 
+def derive(measured):
+    """Add the figures the checks compare: connections in percent, the replica's own lag."""
+    measured["connections_percent"] = round(100.0 * measured["connections"] / measured["max_connections"], 1)
+    replica = measured["replica"]
+    if replica is not None:
+        waiting = replica["behind_bytes"] > 0
+        age = replica.pop("last_replay_age")
+        replica["lag_seconds"] = (round(age, 1) if age is not None else None) if waiting else 0.0
+    return measured
+
+
 def check_replication(measured, params, server):
     limit = params["max_replication_lag_seconds"]
     if measured["in_recovery"]:
@@ -183,16 +194,10 @@ def check_replication(measured, params, server):
 
 
 def _check_replica(replica, limit, server):
-    waiting = replica["behind_bytes"] > 0
     paused = "" if replica["pause_state"] == "not paused" else ", replay %s" % replica["pause_state"]
-    if not waiting:
-        replica["lag_seconds"] = 0.0
-        return []
-    if replica["last_replay_age"] is None:
-        replica["lag_seconds"] = None
+    if replica["lag_seconds"] is None:
         return ["replication lag on replica %s cannot be timed: %d bytes of WAL wait to be replayed%s "
                 "and no transaction was replayed since the server started" % (server, replica["behind_bytes"], paused)]
-    replica["lag_seconds"] = round(replica["last_replay_age"], 1)
     if replica["lag_seconds"] <= limit:
         return []
     return ["replication lag %s on replica %s exceeds the %s threshold (%d bytes of WAL wait to be replayed%s)" % (
@@ -200,13 +205,11 @@ def _check_replica(replica, limit, server):
 
 
 def check_connections(measured, params, server):
-    used, allowed = measured["connections"], measured["max_connections"]
-    percent = round(100.0 * used / allowed, 1)
-    measured["connections_percent"] = percent
+    percent = measured["connections_percent"]
     if percent <= params["max_connections_percent"]:
         return []
     return ["connections at %.1f%% of max_connections (%d of %d) on %s exceed the %g%% threshold" % (
-        percent, used, allowed, server, params["max_connections_percent"])]
+        percent, measured["connections"], measured["max_connections"], server, params["max_connections_percent"])]
 
 
 def _query(query):
@@ -309,7 +312,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    measured = measure(module)
+    measured = derive(measure(module))
     failures = run_checks(measured, module.params)
     outcome = dict(changed=False, role="replica" if measured["in_recovery"] else "primary",
                    measured=measured, failures=failures)
