@@ -198,34 +198,38 @@ http {{
 """
 
 
-def _certificate(stem: Path, name: str, days: int) -> None:
+def _test_ca(folder: Path) -> Path:
+    """A CA of the test run; returns its certificate (its key lies beside it)."""
+    folder.mkdir()
     _run(
-        "openssl",
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        str(days),
-        "-subj",
-        f"/CN={name}",
-        "-keyout",
-        f"{stem}.key",
-        "-out",
-        f"{stem}.crt",
-    )
+        "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+        "-nodes", "-days", "365", "-subj", "/CN=maintbook test CA",
+        "-keyout", str(folder / "ca.key"), "-out", str(folder / "ca.pem"),
+    )  # fmt: skip
+    return folder / "ca.pem"
+
+
+def _certificate(stem: Path, host: netns.SSHHost, days: int, ca: Path) -> None:
+    """A certificate the test CA issues for the host's name and address."""
+    _run(
+        "openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-subj", f"/CN={host.name}", "-keyout", f"{stem}.key", "-out", f"{stem}.csr",
+    )  # fmt: skip
+    Path(f"{stem}.ext").write_text(f"subjectAltName=DNS:{host.name},IP:{host.address}\n")
+    _run(
+        "openssl", "x509", "-req", "-in", f"{stem}.csr", "-CA", str(ca),
+        "-CAkey", str(ca.with_suffix(".key")), "-CAcreateserial", "-days", str(days),
+        "-extfile", f"{stem}.ext", "-out", f"{stem}.crt",
+    )  # fmt: skip
 
 
 @contextlib.contextmanager
-def _nginx(root: Path, host: netns.SSHHost) -> Iterator[None]:
+def _nginx(root: Path, host: netns.SSHHost, ca: Path) -> Iterator[None]:
     prefix = root / f"nginx-{host.name}"
     (prefix / "tmp").mkdir(parents=True)
     conf = prefix / "nginx.conf"
-    _certificate(prefix / "site", host.name, days=10)  # served now: about to expire
-    _certificate(prefix / "staged", host.name, days=90)  # the renewal, staged beside it
+    _certificate(prefix / "site", host, days=10, ca=ca)  # served now: about to expire
+    _certificate(prefix / "staged", host, days=90, ca=ca)  # the renewal, staged beside it
     conf.write_text(NGINX_CONF.format(prefix=prefix, address=host.address,
                                       flag=root / "flags" / f"{host.name}.flag"))
     _run(
@@ -305,6 +309,7 @@ def _inventory(root: Path, hosts: dict[str, netns.SSHHost]) -> dict[str, Any]:
                         "tls_staged_cert_path": f"{nginx}/staged.crt",
                         "tls_staged_key_path": f"{nginx}/staged.key",
                         "tls_check_port": 8443,
+                        "service_health_ca_file": str(root / "ca" / "ca.pem"),
                         "nginx_test_command": f"nginx -t -q {nginx_args}",
                         "nginx_reload_command": f"nginx -s reload {nginx_args}",
                     },
@@ -326,8 +331,9 @@ def env() -> Iterator[Env]:
             stack.callback(netns.down, PREFIX, state)
             hosts = {h.name: h for h in netns.up(PREFIX, len(NAMES), state, NAMES)}
             stack.enter_context(_postgres(root, hosts["db1"]))
+            ca = _test_ca(root / "ca")
             for name in ("web1", "web2"):
-                stack.enter_context(_nginx(root, hosts[name]))
+                stack.enter_context(_nginx(root, hosts[name], ca))
             for folder in ("flags", "baselines", "os-update", "backups"):
                 (root / folder).mkdir()
             shutil.chown(root / "backups", "postgres", "postgres")

@@ -20,9 +20,10 @@ Not run here, and why:
   restart system services: on namespace hosts that would change this machine itself.
 
 certificate-rotation.yml runs against the web hosts' own nginx (HTTPS on 8443) with
-self-signed certificates made here: the served one expires in 10 days, the staged renewal
-in 90. That is the real rotation (files swapped, `nginx -t`, graceful reload, expiry
-checked over TLS before and after) minus the CA that would issue the renewal.
+certificates a test CA made here issues for each host's name and address: the served one
+expires in 10 days, the staged renewal in 90. That is the real rotation (files swapped,
+`nginx -t`, graceful reload, chain, name and expiry checked over TLS before and after), with
+the test CA as the trusted one (service_health_ca_file).
 """
 
 from __future__ import annotations
