@@ -293,3 +293,4 @@ def module_fqcn(doc: Document, ctx: Context) -> Iterator[Diagnostic]:
 def run_checks(doc: Document, ctx: Context) -> list[Diagnostic]:
     """Every registered check, in registration order."""
     return [problem for fn in REGISTRY.values() for problem in fn(doc, ctx)]
+from maintbook import checks_time  # noqa: E402, F401  (registers the time budget check)

@@ -24,6 +24,7 @@ from maintbook.store.leases import Lease
 from maintbook.store.ledger import Entry
 from maintbook.store.maintenances import Maintenance
 from maintbook.timeparse import format_duration, format_utc, parse_rfc3339
+from maintbook.timing import reserve
 
 
 @dataclass(frozen=True)
@@ -179,14 +180,9 @@ def limit_rule(limit: str | None, matched: bool) -> list[Refusal]:
 
 
 def reserve_of(rb: Runbook) -> timedelta:
-    """Time kept to roll back (SPEC §12): `rollback_reserve`, else the rollback steps'
-    timeouts added up, at least 15 minutes — but never more than half the window, so that a
-    short window (a 5-minute brief interruption) keeps time for its steps too."""
-    if rb.rollback_reserve is not None:
-        return rb.rollback_reserve
+    """Time kept to roll back (see maintbook.timing.reserve)."""
     undo = [*rb.rollback, *(own for step in rb.steps for own in step.rollback)]
-    total = sum((s.timeout for s in undo if s.timeout is not None), timedelta())
-    return min(max(total, timedelta(minutes=15)), rb.duration / 2)
+    return reserve(rb.rollback_reserve, (s.timeout for s in undo if s.timeout), rb.duration)
 
 
 def deadline_of(rb: Runbook, now: datetime, forced: bool, end: datetime | None = None
