@@ -49,7 +49,8 @@ REPO = Path(__file__).resolve().parents[2]
 MAINTBOOK = Path(sys.executable).parent / "maintbook"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_PORT = 55432
-PREFIX = "mbstd"
+# Unique per test process: other checkouts may run these tests on the same machine.
+PREFIX = f"mbs{os.getpid() % 10000}"
 NAMES = ["db1", "web1", "web2"]
 CONFIG = "# Tests run at any date: no blackouts.\npolicy:\n  blackouts: []\n"
 DAY = 86400

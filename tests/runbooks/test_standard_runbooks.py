@@ -134,8 +134,8 @@ def test_monthly_database_full(env: Env) -> None:
         record,
         {
             ("precheck", "The primary accepts connections"): db,
-            ("steps", "Back up the app database"): db,
-            ("steps", "Prove the backup restores with the same row counts"): db,
+            ("precheck", "Back up the app database"): db,
+            ("precheck", "Prove the backup restores with the same row counts"): db,
             ("steps", "VACUUM FULL the bloated tables"): db,
             ("steps", "Rebuild every index of the database"): db,
             ("steps", "Refresh the planner statistics"): db,
