@@ -374,7 +374,7 @@ def run_runbook(env: Env, name: str) -> tuple[subprocess.CompletedProcess[str], 
         capture_output=True,
         text=True,
         check=False,
-        timeout=240,
+        timeout=600,
         env={**os.environ, "NO_COLOR": "1"},
     )
     records = sorted((project / ".maintbook/runs").glob("*/*/record.json"))
@@ -415,7 +415,7 @@ def run_runbook_data(env: Env, name: str, data: dict[str, Any]
     done = subprocess.run(
         [str(MAINTBOOK), "run", f"runbooks/{name}.yml", "-i", str(env.inventory),
          "--force-window", "--reason", "test"],
-        cwd=project, capture_output=True, text=True, check=False, timeout=240,
+        cwd=project, capture_output=True, text=True, check=False, timeout=600,
         env={**os.environ, "NO_COLOR": "1"})
     records = sorted((project / ".maintbook/runs").glob("*/*/record.json"))
     return done, json.loads(records[-1].read_text()) if records else {}
