@@ -60,8 +60,9 @@ class Period:
     start: datetime
     end: datetime
     name: str
-    kind: str  # window | blackout | event | booking
+    kind: str  # window | blackout | event | booking | skipped (an occurrence that is not held)
     detail: str = ""  # how it was defined, for messages: `12-15 to 01-02`
+    ref: str = ""  # a booking's maintenance id: the same maintenance wherever it moves
 
 
 @dataclass(frozen=True)
@@ -176,11 +177,16 @@ def _restart(text: str, anchor: datetime, moment: datetime) -> datetime:
     return anchor + max((moment - anchor) // period - 1, 0) * period
 
 
+def parse_rule(rule: str, local_start: time) -> None:
+    """Raises ValueError when `rule` is not one RRULE line dateutil can expand."""
+    _parse(_rule_text(rule), datetime.combine(date(ANCHOR_YEAR, 1, 1), local_start))
+
+
 def local_starts(rule: str, local_start: time, low: datetime, high: datetime) -> Iterator[datetime]:
     """The rule's local (naive) starts in [low, high), lazily, in order. Raises ValueError."""
+    parse_rule(rule, local_start)  # the rule as written must parse, wherever it restarts
     text = _rule_text(rule)
     anchor = datetime.combine(date(ANCHOR_YEAR, 1, 1), local_start)
-    _parse(text, anchor)  # the rule as written must parse, wherever it restarts
     for moment in _parse(text, _restart(text, anchor, low)).xafter(low, inc=True):
         if moment >= high:
             return
@@ -387,7 +393,7 @@ def free_slots(
         begin = first_free(merged, max(low, after), duration, min(high, horizon + duration))
         if begin is not None:
             slots.append(
-                Period(begin, begin + duration, _window_name(allowed, begin, duration), "slot")
+                Period(begin, begin + duration, window_name(allowed, begin, duration), "slot")
             )
     return slots
 
@@ -406,7 +412,7 @@ def _any_time(
     return slots
 
 
-def _window_name(allowed: Sequence[Period], start: datetime, duration: timedelta) -> str:
+def window_name(allowed: Sequence[Period], start: datetime, duration: timedelta) -> str:
     """The windows whose occurrences contain the slot (joined by +), else the first touched."""
     names = [p.name for p in allowed if p.start <= start and start + duration <= p.end]
     touched = [p.name for p in allowed if overlaps(p.start, p.end, start, start + duration)]
