@@ -331,8 +331,11 @@ def holiday_dates(country: str, subdivision: str | None, year: int) -> tuple[tup
 
 def _holidays(blackout: Blackout, start: datetime, end: datetime) -> list[Period]:
     found = []
+    first, last = start.date() - _DAY * 2, end.date() + _DAY * 2  # any zone's day of the range
     for year in range(start.year - 1, end.year + 2):
         for day, name in holiday_dates(blackout.holidays or "", blackout.subdivision, year):
+            if not first <= day <= last:
+                continue
             low, high = _local_day(day, blackout.tz)
             found.append(Period(low, high, blackout.name, "blackout", f"{name}, {day}"))
     return found

@@ -132,7 +132,26 @@ class _Verdict:
             return [*standing, failed]
         if any(c.kind in ("policy", "duration") for c in standing):
             return standing  # every occurrence is skipped for it: said once
-        return standing + self._grouped(self.judged) + self._limit(self.judged)
+        found = self.judged
+        return standing + self._crowded(found) + self._grouped(found) + self._limit(found)
+
+    def _crowded(self, found: Sequence[Occurrence]) -> list[Conflict]:
+        """overlap (with itself). passes: weekly for 1h; fails: hourly for 2h."""
+        held = [o for o in found if o.start is not None and o.end is not None]
+        for this, following in zip(held, held[1:], strict=False):
+            assert this.end is not None and following.start is not None
+            if this.end > following.start:
+                return [
+                    Conflict(
+                        "overlap",
+                        "overlap-series",
+                        ("window", "duration"),
+                        f"window.duration {format_duration(this.runbook.duration)} is longer "
+                        f"than the time between two occurrences: {this.maintenance_id} ends "
+                        f"at {format_utc(this.end)}, after {following.maintenance_id} starts",
+                    )
+                ]
+        return []
 
     def _grouped(self, found: Sequence[Occurrence]) -> list[Conflict]:
         groups: dict[tuple[str, str], list[Occurrence]] = {}

@@ -213,7 +213,8 @@ def current_occurrence(
     not announced and no occurrence before now + notice takes place.
     """
     inputs = make_inputs(policy, now, others, events, hosts_of)
-    found = judge(runbook, inputs, (now, now + EARLY_START + timedelta(seconds=1)), first, 8)
+    span = (now, now + EARLY_START + timedelta(seconds=1))
+    found = judge(runbook, inputs, span, first, MAX_OCCURRENCES)
     open_now = [
         o
         for o in found

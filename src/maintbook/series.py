@@ -176,6 +176,8 @@ class _Judge:
     merged_allowed: list[Interval] | None
     blocked: list[Interval]
     busy: list[Runbook]  # concrete windows it yields to, by start
+    busy_starts: list[datetime] = field(default_factory=list)
+    longest: timedelta = timedelta(0)  # of the busy windows
 
     def fits(self, start: datetime) -> bool:
         end = start + self.runbook.duration
@@ -190,9 +192,8 @@ class _Judge:
 
     def conflicts(self, occurrence: Runbook) -> list[tuple[str, str]]:
         """(kind, message) of the errors of its place in time, in check's words."""
-        longest = max((b.duration for b in self.busy), default=timedelta(0))
-        low = bisect_left([b.start for b in self.busy], occurrence.start - longest)
-        high = bisect_left([b.start for b in self.busy], occurrence.end)
+        low = bisect_left(self.busy_starts, occurrence.start - self.longest)
+        high = bisect_left(self.busy_starts, occurrence.end)
         found = slot_conflicts(
             occurrence,
             self.inputs.policy,
@@ -211,7 +212,11 @@ def _judge_span(runbook: Runbook, rule: TypeRule, inputs: Inputs, span: Interval
         runbook, rule, inputs.policy, low, high, busy, inputs.events, inputs.hosts_of
     )
     merged_allowed = None if allowed is None else merge((p.start, p.end) for p in allowed)
-    return _Judge(runbook, rule, inputs, allowed, merged_allowed, merge(blocked), busy)
+    longest = max((b.duration for b in busy), default=timedelta(0))
+    starts = [b.start for b in busy]
+    return _Judge(
+        runbook, rule, inputs, allowed, merged_allowed, merge(blocked), busy, starts, longest
+    )
 
 
 def _skipped(

@@ -291,3 +291,24 @@ def test_calendar_shows_each_occurrence_with_its_state(repo: Path, capsys: Captu
     assert (str(skipped["STATUS"]), str(skipped["DESCRIPTION"])) == ("CANCELLED", FROZEN)
     moved = found["Maintenance: MNT-2026-0100@20261227T0300Z Weekly vacuum"]
     assert (str(moved["STATUS"]), moved["DTSTART"].dt) == ("CONFIRMED", utc(2027, 1, 3, 2))
+
+
+def test_check_says_where_it_stopped_judging(repo: Path, capsys: Capture) -> None:
+    (repo / "hourly.yml").write_text(series_text("MNT-2026-0100", "FREQ=HOURLY",
+                                                 type="zero-downtime"))
+    assert run_check([Path("hourly.yml")], None, NOW, "json", None, timedelta(days=365)) == 0
+    found = {d["code"]: d for d in json.loads(capsys.readouterr().out)}
+    assert (found["recurrence-limit"]["severity"], found["recurrence-limit"]["message"]) == (
+        "warning", "more than 5,000 occurrences in the next 365d: judged up to "
+                   "2027-04-27T07:00:00Z")  # 10-01 00:00 + 4,999 hours
+
+
+def test_check_finds_a_series_that_overlaps_itself(repo: Path, capsys: Capture) -> None:
+    (repo / "hourly.yml").write_text(series_text("MNT-2026-0100", "FREQ=HOURLY", duration="2h",
+                                                 type="zero-downtime"))
+    assert run_check([Path("hourly.yml")], None, NOW, "json", None, timedelta(hours=3)) == 1
+    (found,) = json.loads(capsys.readouterr().out)
+    assert (found["line"], found["code"], found["message"]) == (
+        8, "overlap-series", "window.duration 2h is longer than the time between two "
+        "occurrences: MNT-2026-0100@20261001T0000Z ends at 2026-10-01T02:00:00Z, after "
+        "MNT-2026-0100@20261001T0100Z starts")
