@@ -39,8 +39,6 @@ from maintbook.model import Runbook
 from maintbook.overlap import HostsOf, label, shared_text, target_hosts
 from maintbook.timeparse import format_duration, format_utc
 
-__all__ = ["HostsOf"]  # part of this module's interface; defined beside the overlap sweep
-
 EARLY_START = timedelta(minutes=15)
 START: PathKey = ("window", "start")
 _UNUSED = datetime.min.replace(tzinfo=UTC)  # `now` for checks that do not read it

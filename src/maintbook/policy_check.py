@@ -31,6 +31,7 @@ from maintbook.recurrence import (
     RecurrenceError,
     judge_series,
 )
+from maintbook.series import SKIP_ALL
 from maintbook.timeparse import format_duration, format_utc
 
 HORIZON = timedelta(days=90)
@@ -130,7 +131,7 @@ class _Verdict:
                 "recurrence", f"recurrence-{key}", ("recurrence", key), str(self.judged)
             )
             return [*standing, failed]
-        if any(c.kind in ("policy", "duration") for c in standing):
+        if any(c.kind in SKIP_ALL for c in standing):
             return standing  # every occurrence is skipped for it: said once
         found = self.judged
         return standing + self._crowded(found) + self._grouped(found) + self._limit(found)

@@ -31,6 +31,7 @@ from maintbook.slots import allowed_between, blockers, first_slot
 from maintbook.timeparse import format_duration, format_utc
 
 MAX_OCCURRENCES = 5000
+SKIP_ALL = ("policy", "duration")  # standing conflicts no occurrence can take place with
 NO_NOTICE = datetime.min.replace(tzinfo=UTC)  # as `first`: taken as announced long ago
 PLANNED, MOVED, SKIPPED = "planned", "moved", "skipped"
 _REACH = (timedelta(days=1), timedelta(days=8), timedelta(days=32), timedelta(days=366))
@@ -166,8 +167,8 @@ def first_start(runbook: Runbook, policy: Policy, now: datetime) -> datetime:
 
 
 @dataclass(frozen=True)
-class _Judge:
-    """One series over one span: its allowed windows and what blocks it, merged."""
+class _Span:
+    """One series over one span of time: its allowed windows and what blocks it, merged."""
 
     runbook: Runbook
     rule: TypeRule
@@ -204,7 +205,7 @@ class _Judge:
         return [(c.kind, c.message) for c in found if c.severity == "error"]
 
 
-def _judge_span(runbook: Runbook, rule: TypeRule, inputs: Inputs, span: Interval) -> _Judge:
+def _span(runbook: Runbook, rule: TypeRule, inputs: Inputs, span: Interval) -> _Span:
     low, high = span[0], span[1] + runbook.duration
     busy = sorted(_busy(runbook, inputs, low, high), key=lambda rb: (rb.start, rb.id))
     allowed = allowed_between(runbook, rule, inputs.policy, low, high)
@@ -214,7 +215,7 @@ def _judge_span(runbook: Runbook, rule: TypeRule, inputs: Inputs, span: Interval
     merged_allowed = None if allowed is None else merge((p.start, p.end) for p in allowed)
     longest = max((b.duration for b in busy), default=timedelta(0))
     starts = [b.start for b in busy]
-    return _Judge(
+    return _Span(
         runbook, rule, inputs, allowed, merged_allowed, merge(blocked), busy, starts, longest
     )
 
@@ -225,31 +226,25 @@ def _skipped(
     return Occurrence(concrete, planned, None, None, SKIPPED, reason, kinds)
 
 
-def _one(judge: _Judge, planned: datetime, period_end: datetime) -> Occurrence:
+def _one(span: _Span, planned: datetime, period_end: datetime, skip: bool) -> Occurrence:
     """An occurrence that may take place: planned, moved within its period, or skipped."""
-    runbook, duration = judge.runbook, judge.runbook.duration
-    concrete = runbook.at(planned)
-    if judge.fits(planned):
-        return Occurrence(
-            concrete, planned, planned, planned + duration, PLANNED, window=judge.window(planned)
-        )
-    found = judge.conflicts(concrete)
+    duration = span.runbook.duration
+    concrete = span.runbook.at(planned)
+    found = [] if span.fits(planned) else span.conflicts(concrete)
     if not found:  # what check says of this window is the verdict
-        return Occurrence(
-            concrete, planned, planned, planned + duration, PLANNED, window=judge.window(planned)
-        )
+        held = planned + duration
+        return Occurrence(concrete, planned, planned, held, PLANNED, window=span.window(planned))
     reason = "; ".join(message for _, message in found)
     kinds = tuple(dict.fromkeys(kind for kind, _ in found))
-    assert runbook.recurrence is not None
-    if runbook.recurrence.on_conflict == "skip":
+    if skip:
         return _skipped(concrete, planned, reason, kinds)
-    slot = first_slot(judge.merged_allowed, judge.blocked, planned, period_end, duration)
+    slot = first_slot(span.merged_allowed, span.blocked, planned, period_end, duration)
     if slot is None:
         tail = f"no compliant slot before the next occurrence ({format_utc(period_end)})"
         return _skipped(concrete, planned, f"{reason}; {tail}", kinds)
     moved = replace(concrete, window_start=slot)
     return Occurrence(
-        moved, planned, slot, slot + duration, MOVED, reason, kinds, judge.window(slot)
+        moved, planned, slot, slot + duration, MOVED, reason, kinds, span.window(slot)
     )
 
 
@@ -275,19 +270,20 @@ def judge(
 
     `first`: occurrences planned before it are skipped (notice); see the module docstring.
     """
-    periods = _periods(check_recurrence(runbook), span[0], span[1], limit)
+    rec = check_recurrence(runbook)
+    periods = _periods(rec, span[0], span[1], limit)
     if not periods:
         return []
-    standing = [c for c in standing_conflicts(runbook, inputs.policy) if c.kind != "approval"]
+    standing = [c for c in standing_conflicts(runbook, inputs.policy) if c.kind in SKIP_ALL]
     if standing:
         reason, kinds = "; ".join(c.message for c in standing), tuple(c.kind for c in standing)
         return [_skipped(runbook.at(p), p, reason, kinds) for p, _ in periods]
     rule = inputs.policy.types[runbook.type]
-    judge = _judge_span(runbook, rule, inputs, (periods[0][0], periods[-1][1]))
+    place = _span(runbook, rule, inputs, (periods[0][0], periods[-1][1]))
     bound = first_start(runbook, inputs.policy, inputs.now) if first is None else first
-    early = _notice_reason(runbook, inputs, first)
+    early, skip = _notice_reason(runbook, inputs, first), rec.on_conflict == "skip"
     return [
-        _skipped(runbook.at(p), p, early, ("notice",)) if p < bound else _one(judge, p, end)
+        _skipped(runbook.at(p), p, early, ("notice",)) if p < bound else _one(place, p, end, skip)
         for p, end in periods
     ]
 

@@ -15,6 +15,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from maintbook.calendar import (
     overlaps,
     window_periods,
 )
-from maintbook.commands.check import booked_runbooks, events_between
+from maintbook.commands.check import PERIOD_REACH, booked_runbooks, events_between
 from maintbook.config import Config
 from maintbook.errors import UsageError
 from maintbook.model import Runbook
@@ -53,9 +54,7 @@ def _booking(runbook: Runbook, moved: Occurrence | None = None) -> Period:
 def _occurrence(item: Occurrence) -> Period:
     if item.takes_place:
         return _booking(item.runbook, item if item.status == "moved" else None)
-    rb = item.runbook
-    name = f"{rb.maintenance_id} {rb.title}"
-    return Period(rb.start, rb.end, name, "skipped", item.reason, rb.maintenance_id)
+    return replace(_booking(item.runbook), kind="skipped", detail=item.reason)
 
 
 def _occurrences(
@@ -195,9 +194,8 @@ def run_calendar(
     config = require_config(config_path, fmt)
     runbooks = booked_runbooks(config)
     longest = max((rb.duration for rb in runbooks), default=timedelta(0))
-    events = (
-        events_between(config, low, high + longest) if any(r.is_series for r in runbooks) else []
-    )
+    reach = high + PERIOD_REACH + longest  # where an occurrence planned in range may move
+    events = events_between(config, low, reach) if any(r.is_series for r in runbooks) else []
     try:
         entries = calendar_entries(config, runbooks, low, high, moment, events)
     except ValueError as exc:

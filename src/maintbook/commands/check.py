@@ -33,6 +33,7 @@ from maintbook.project import Loaded, collect_files, load_runbook, load_runbooks
 from maintbook.timeparse import format_duration, utc_now
 
 EVENT_MARGIN = timedelta(days=1)
+PERIOD_REACH = timedelta(days=32)  # a monthly series' last occurrence may move this far
 
 
 def booked_runbooks(config: Config, exclude: Sequence[Path] = ()) -> list[Runbook]:
@@ -148,11 +149,12 @@ def hosts_resolver(inventory: Path | None) -> HostsOf | None:
 def _span(
     runbooks: Sequence[Runbook], now: datetime, horizon: timedelta
 ) -> tuple[datetime, datetime]:
-    """What the checked windows can touch: one-off windows, and the horizon of the series."""
+    """What the checked windows can touch: one-off windows, and the horizon of the series
+    (with the period of its last occurrence)."""
     longest = max(rb.duration for rb in runbooks)
     spans = [(rb.start, rb.end) for rb in runbooks if not rb.is_series]
     if any(rb.is_series for rb in runbooks):
-        spans.append((now, now + horizon + longest))
+        spans.append((now, now + horizon + PERIOD_REACH + longest))
     return min(low for low, _ in spans), max(high for _, high in spans)
 
 

@@ -12,7 +12,12 @@ from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
-from maintbook.commands.check import booked_runbooks, events_between, hosts_resolver
+from maintbook.commands.check import (
+    PERIOD_REACH,
+    booked_runbooks,
+    events_between,
+    hosts_resolver,
+)
 from maintbook.config import Config
 from maintbook.diagnostics import report, sort_diagnostics
 from maintbook.errors import UsageError
@@ -145,7 +150,7 @@ def _series(
 ) -> int:
     """The next `count` occurrences of a recurring runbook; 1 when none takes place."""
     low = max(after or now, now)
-    events = events_between(config, low, low + HORIZON + model.duration)
+    events = events_between(config, low, low + HORIZON + PERIOD_REACH + model.duration)
     try:
         found = list(
             islice(
