@@ -9,8 +9,10 @@ from pathlib import Path
 import icalendar
 import pytest
 import recurring_ical_events
+from click.testing import CliRunner
 from policy_support import runbook_text, series_text, utc, write_repo
 
+from maintbook.cli import main
 from maintbook.commands.calendar_cmd import run_calendar
 from maintbook.commands.check import pattern_resolver, run_check
 from maintbook.commands.schedule import run_schedule
@@ -312,3 +314,19 @@ def test_check_finds_a_series_that_overlaps_itself(repo: Path, capsys: Capture) 
         8, "overlap-series", "window.duration 2h is longer than the time between two "
         "occurrences: MNT-2026-0100@20261001T0000Z ends at 2026-10-01T02:00:00Z, after "
         "MNT-2026-0100@20261001T0100Z starts")
+
+
+def test_check_horizon_on_the_command_line(repo: Path) -> None:
+    (repo / "weekly.yml").write_text(series_text("MNT-2026-0100"))
+    runner = CliRunner()
+    args = ["check", "weekly.yml", "--now", "2026-10-01T00:00:00Z", "--format", "github"]
+    near = runner.invoke(main, [*args, "--horizon", "14d"], catch_exceptions=False)
+    assert (near.exit_code, near.output) == (0, "")
+    far = runner.invoke(main, [*args, "--horizon", "60d"], catch_exceptions=False)
+    assert (far.exit_code, far.output) == (0, (
+        "::warning file=weekly.yml,line=10,col=10,title=blackout-skipped::1 of 9 occurrences of "
+        "the next 60d is skipped: MNT-2026-0100@20261129T0300Z (window 2026-11-29T03:00Z–04:00Z "
+        'overlaps blackout "thanksgiving week" (2026-11-26T00:00Z–2026-12-01T00:00Z); no '
+        "compliant slot before the next occurrence (2026-12-06T03:00:00Z))\n"))
+    bad = runner.invoke(main, [*args, "--horizon", "soon"], catch_exceptions=False)
+    assert bad.exit_code == 2 and "'soon' is not a duration like 90m" in bad.output
