@@ -2,12 +2,13 @@
 
 Issue 11: this folder took 104 s and printed 876 MB (3,998,000 diagnostics) when every
 runbook was compared with every other and each pair reported twice per shared resource.
-Writes the folder (same window, system and host), runs `maintbook check FOLDER` in-process
-through the CLI (best of --repeat) and prints its wall time, output size and diagnostic
-count against the targets (≤ 10 s, < 5 MB, one diagnostic per runbook), beside two
-baselines measured in the same run: loading the folder alone (the floor: YAML and
-schema), and, on a --pairwise sized slice, the pairwise comparison check used to make
-(`check_conflicts` of each runbook against all the others) against the sweep.
+Writes the folder (same window, system and host), runs `maintbook check FOLDER`
+in-process through the CLI (best of --repeat) and prints its wall and CPU time, output
+size and diagnostic count against the targets (≤ 10 s, < 5 MB, one diagnostic per
+runbook), beside two baselines measured in the same run: loading the folder alone (the
+floor: YAML, schema, semantic checks), and, on a --pairwise sized slice, the pairwise
+comparison check used to make (`check_conflicts` of each runbook against all the others)
+against the sweep. On a busy machine the CPU times are the figures to compare.
 
     .venv/bin/python bench/check_overlap.py [--count 2000] [--repeat 3] [--pairwise 300]
 """
@@ -71,13 +72,20 @@ def seconds(action: Callable[[], object]) -> float:
     return time.perf_counter() - began
 
 
-def time_check(folder: Path, repeat: int) -> tuple[float, int, int]:
-    """Best wall time of `maintbook check FOLDER`, its output in bytes and its lines."""
-    runner, best, size, diagnostics = CliRunner(), float("inf"), 0, 0
+def cpu_seconds(action: Callable[[], object]) -> tuple[float, float]:
+    """Wall and CPU time: on a busy machine the CPU time says what the work costs."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    action()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def time_check(folder: Path, repeat: int) -> tuple[tuple[float, float], int, int]:
+    """Best wall and CPU time of `maintbook check FOLDER`, its output bytes and lines."""
+    runner, best, size, diagnostics = CliRunner(), (float("inf"), 0.0), 0, 0
     for _ in range(repeat):
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         result = runner.invoke(main, ["check", str(folder), "--now", NOW], catch_exceptions=False)
-        best = min(best, time.perf_counter() - began)
+        best = min(best, (time.perf_counter() - began, time.process_time() - cpu))
         if result.exit_code != 1:
             sys.exit(f"check should find the overlaps (exit {result.exit_code})")
         size = len(result.output.encode())
@@ -106,7 +114,7 @@ def main_bench() -> None:
         os.chdir(base)  # no project maintbook.yml here: the built-in defaults
         try:
             config = default_config()
-            load = seconds(lambda: load_runbooks([Path("runbooks")], config))
+            load = cpu_seconds(lambda: load_runbooks([Path("runbooks")], config))
             check, size, diagnostics = time_check(Path("runbooks"), args.repeat)
             loaded = load_runbooks([Path("runbooks")], config)
         finally:
@@ -114,8 +122,11 @@ def main_bench() -> None:
     models = [item.runbook for item in loaded[: args.pairwise] if item.runbook is not None]
     old, new = pairwise_vs_sweep(models)
     n = args.count
-    print(f"check of {n} runbooks in one window, best of {args.repeat}: {check:6.2f} s (<= 10 s)")
-    print(f"  baseline, loading the folder alone:                {load:6.2f} s")
+    print(
+        f"check of {n} runbooks in one window, best of {args.repeat}: {check[0]:6.2f} s "
+        f"(CPU {check[1]:6.2f} s; target <= 10 s)"
+    )
+    print(f"  baseline, loading the folder alone:     {load[0]:6.2f} s (CPU {load[1]:6.2f} s)")
     print(
         f"  output: {size / 1e6:.2f} MB (target < 5 MB), {diagnostics} overlap diagnostics "
         f"(target: one per runbook, {n})"
