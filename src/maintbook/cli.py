@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import click
 
 from maintbook import __version__
 from maintbook.errors import MaintbookError
-from maintbook.timeparse import parse_rfc3339
+from maintbook.timeparse import parse_duration, parse_rfc3339
 
 
 class Timestamp(click.ParamType):  # type: ignore[type-arg]
@@ -32,6 +32,25 @@ class Timestamp(click.ParamType):  # type: ignore[type-arg]
 
 
 TIMESTAMP = Timestamp()
+
+
+class Duration(click.ParamType):  # type: ignore[type-arg]
+    """A duration option, e.g. --horizon 90d."""
+
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DURATION = Duration()
 PATHS = click.Path(path_type=Path)
 
 config_option = click.option(
@@ -116,17 +135,25 @@ def validate(
 
 
 @checking_command
+@click.option(
+    "--horizon",
+    type=DURATION,
+    default="90d",
+    show_default=True,
+    help="How far ahead the occurrences of recurring runbooks are judged.",
+)
 def check(
     paths: tuple[Path, ...],
     config_path: Path | None,
     now: datetime | None,
     inventory: Path | None,
     fmt: str,
+    horizon: timedelta,
 ) -> None:
     """Policy and calendar conflicts only."""
     from maintbook.commands.check import run_check
 
-    guarded(lambda: run_check(paths, config_path, now, fmt, inventory))
+    guarded(lambda: run_check(paths, config_path, now, fmt, inventory, horizon))
 
 
 @main.command()

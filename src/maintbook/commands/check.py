@@ -1,4 +1,7 @@
-"""`maintbook check PATH… [--now T]`: policy and calendar conflicts only (SPEC §5, §8).
+"""`maintbook check PATH… [--now T] [--horizon D]`: policy and calendar conflicts only.
+
+SPEC §5, §8; a recurring runbook is judged by its occurrences of the next `--horizon`
+(default 90d, §11); the judging itself is maintbook.policy_check.
 
 Also the shared plumbing of `schedule` and `calendar`: the booked runbooks of the
 repository's runbooks/ folder, external calendar events, and inventory host resolution
@@ -24,11 +27,13 @@ from maintbook.diagnostics import REPORTERS, Diagnostic, has_errors, report, sor
 from maintbook.errors import UsageError
 from maintbook.loader import Document
 from maintbook.model import Runbook
-from maintbook.policy import HostsOf, policy_diagnostics
-from maintbook.project import Loaded, load_runbooks, require_config
-from maintbook.timeparse import utc_now
+from maintbook.overlap import HostsOf
+from maintbook.policy_check import HORIZON, policy_diagnostics
+from maintbook.project import Loaded, collect_files, load_runbook, load_runbooks, require_config
+from maintbook.timeparse import format_duration, utc_now
 
 EVENT_MARGIN = timedelta(days=1)
+PERIOD_REACH = timedelta(days=32)  # a monthly series' last occurrence may move this far
 
 
 def booked_runbooks(config: Config, exclude: Sequence[Path] = ()) -> list[Runbook]:
@@ -39,11 +44,8 @@ def booked_runbooks(config: Config, exclude: Sequence[Path] = ()) -> list[Runboo
     if folder.resolve().is_relative_to(Path.cwd().resolve()):  # shorter names in messages
         folder = folder.resolve().relative_to(Path.cwd().resolve())
     skip = {path.resolve() for path in exclude}
-    return [
-        item.runbook
-        for item in load_runbooks([folder], config)
-        if item.runbook is not None and item.path.resolve() not in skip
-    ]
+    wanted = [path for path in collect_files([folder]) if path.resolve() not in skip]
+    return [rb for rb in (load_runbook(path, config).runbook for path in wanted) if rb is not None]
 
 
 def events_between(config: Config, start: datetime, end: datetime) -> list[CalendarEvent]:
@@ -144,8 +146,16 @@ def hosts_resolver(inventory: Path | None) -> HostsOf | None:
     return pattern_resolver(group_members(read_inventory(inventory)))
 
 
-def _span(runbooks: Sequence[Runbook]) -> tuple[datetime, datetime]:
-    return min(rb.start for rb in runbooks), max(rb.end for rb in runbooks)
+def _span(
+    runbooks: Sequence[Runbook], now: datetime, horizon: timedelta
+) -> tuple[datetime, datetime]:
+    """What the checked windows can touch: one-off windows, and the horizon of the series
+    (with the period of its last occurrence)."""
+    longest = max(rb.duration for rb in runbooks)
+    spans = [(rb.start, rb.end) for rb in runbooks if not rb.is_series]
+    if any(rb.is_series for rb in runbooks):
+        spans.append((now, now + horizon + PERIOD_REACH + longest))
+    return min(low for low, _ in spans), max(high for _, high in spans)
 
 
 def _pairs(loaded: Sequence[Loaded]) -> list[tuple[Document, Runbook]]:
@@ -157,18 +167,28 @@ def _pairs(loaded: Sequence[Loaded]) -> list[tuple[Document, Runbook]]:
 
 
 def policy_problems(
-    loaded: Sequence[Loaded], config: Config, now: datetime | None, inventory: Path | None
+    loaded: Sequence[Loaded],
+    config: Config,
+    now: datetime | None,
+    inventory: Path | None,
+    horizon: timedelta = HORIZON,
 ) -> list[Diagnostic]:
     """Policy and calendar conflicts of every runbook that loaded cleanly."""
     pairs = _pairs(loaded)
     if not pairs:
         return []
+    moment = now or utc_now()
     others = booked_runbooks(config, [item.path for item in loaded])
-    start, end = _span([rb for _, rb in pairs])
-    events = events_between(config, start, end)
+    events = events_between(config, *_span([rb for _, rb in pairs], moment, horizon))
     try:
         return policy_diagnostics(
-            pairs, config.policy, now or utc_now(), events, hosts_resolver(inventory), others=others
+            pairs,
+            config.policy,
+            moment,
+            events,
+            hosts_resolver(inventory),
+            others=others,
+            horizon=horizon,
         )
     except ValueError as exc:
         raise UsageError(f"policy: {exc}") from exc
@@ -180,19 +200,23 @@ def run_check(
     now: datetime | None,
     fmt: str,
     inventory: Path | None = None,
+    horizon: timedelta = HORIZON,
 ) -> int:
     """Print every policy and calendar conflict; 0 clean, 1 errors (usage/config: exit 2).
 
-    Files that do not load or pass the schema report those diagnostics instead.
+    Files that do not load or pass the schema report those diagnostics instead; recurring
+    runbooks are judged by their occurrences of the next `horizon`.
     """
     if fmt not in REPORTERS:
         raise UsageError(f"--format {fmt}: allowed: {', '.join(REPORTERS)}")
+    if horizon <= timedelta(0):
+        raise UsageError(f"--horizon {format_duration(horizon)}: must be longer than 0")
     config = require_config(config_path, fmt)
     loaded = load_runbooks(paths, config)
     diagnostics: list[Diagnostic] = [
         d for item in loaded if item.runbook is None for d in item.diagnostics
     ]
-    diagnostics += policy_problems(loaded, config, now, inventory)
+    diagnostics += policy_problems(loaded, config, now, inventory, horizon)
     output = report(sort_diagnostics(diagnostics), fmt)
     if output:
         sys.stdout.write(output)
