@@ -66,6 +66,20 @@ class Document:
         line, column = self.source.key(path) if key else self.source.value(path)
         return Diagnostic(self.file, line, column, severity, code, message)  # type: ignore[arg-type]
 
+    def find(
+        self, path: PathKey, code: str, message: str, *, key: bool = False, severity: str = "error"
+    ) -> Finding:
+        """`at`, keeping the path: a finding later stages can relate to the data."""
+        return Finding(path, self.at(path, code, message, key=key, severity=severity))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A diagnostic with the path into the data it concerns (to drop its consequences)."""
+
+    path: PathKey
+    diagnostic: Diagnostic
+
 
 class _LoadError(Exception):
     def __init__(self, line: int, column: int, code: str, message: str) -> None:

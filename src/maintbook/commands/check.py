@@ -38,11 +38,11 @@ def booked_runbooks(config: Config, exclude: Sequence[Path] = ()) -> list[Runboo
         return []
     if folder.resolve().is_relative_to(Path.cwd().resolve()):  # shorter names in messages
         folder = folder.resolve().relative_to(Path.cwd().resolve())
-    skip = {path.resolve() for path in exclude}
+    skip = frozenset(path.resolve() for path in exclude)
     return [
         item.runbook
-        for item in load_runbooks([folder], config)
-        if item.runbook is not None and item.path.resolve() not in skip
+        for item in load_runbooks([folder], config, skip=skip)
+        if item.runbook is not None
     ]
 
 

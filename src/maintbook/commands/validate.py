@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -24,7 +25,9 @@ def run_validate(
     config = require_config(config_path, fmt)
     loaded = load_runbooks(paths, config)
     diagnostics = [d for item in loaded for d in item.diagnostics]
-    diagnostics += policy_problems(loaded, config, now, inventory)
+    # one pass: the policy also judges files whose errors lie outside its fields
+    judged = [replace(item, runbook=item.judged) for item in loaded]
+    diagnostics += policy_problems(judged, config, now, inventory)
     diagnostics = sort_diagnostics(diagnostics)
     output = report(diagnostics, fmt)
     if output:
