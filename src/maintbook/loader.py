@@ -97,7 +97,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def _text(node: Any) -> str:
     """A scalar's text; an escaped lone surrogate ("\\ud800") is not a character."""
     text = str(node.value)
-    if _SURROGATE.search(text):
+    if node.style == '"' and _SURROGATE.search(text):  # only an escape can make one
         raise _LoadError(
             *_mark(node),
             "yaml-encoding",

@@ -5,11 +5,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+
+import click
 
 from maintbook.checks import Context, run_checks
 from maintbook.config import Config, load_config
-from maintbook.diagnostics import Diagnostic, has_errors, report, sort_diagnostics
+from maintbook.diagnostics import REPORTERS, Diagnostic, has_errors, report, sort_diagnostics
 from maintbook.errors import UsageError
 from maintbook.judged import policy_view
 from maintbook.loader import Document, Finding, load_file
@@ -104,9 +107,18 @@ def load_runbooks(
     return [load_runbook(path, config) for path in files]
 
 
-def require_config(config_path: Path | None, fmt: str) -> Config:
-    """The configuration, or a UsageError carrying its diagnostics (exit 2)."""
-    config, problems = load_config(config_path)
+def require_config(
+    config_path: Path | None, fmt: str, now: datetime | None = None, *, echo: bool = True
+) -> Config:
+    """The configuration, or a UsageError carrying its diagnostics (exit 2).
+
+    Its warnings (SPEC §14) go to stderr unless `echo` is False (validate prints them with
+    its own diagnostics).
+    """
+    config, problems = load_config(config_path, now)
     if config is None:
         raise UsageError(report(sort_diagnostics(problems), fmt).rstrip("\n"))
+    if echo and config.warnings:
+        fmt = fmt if fmt in REPORTERS else "text"
+        click.echo(report(sort_diagnostics(config.warnings), fmt), nl=False, err=True)
     return config
