@@ -123,8 +123,8 @@ class _Builder:
 
     def build(self, node: Any, path: PathKey, alias_at: PathKey | None = None) -> Any:
         self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise self._too_large(node, path if alias_at is None else alias_at)
+        if self.nodes > MAX_NODES:  # at the alias expanding, else at the top-level key
+            raise self._too_large(node, path[:1] if alias_at is None else alias_at)
         if len(path) > MAX_DEPTH:
             raise _LoadError(
                 *_mark(node), "yaml-too-deep", f"nesting deeper than {MAX_DEPTH} levels"
@@ -282,8 +282,12 @@ def _compose(text: str) -> Any:
     if fast_available():
         try:
             return compose_fast(text)
-        except FastYAMLError:
-            pass
+        except FastYAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            if mark is not None and "maximum nesting depth" in str(exc):
+                line, column = mark.line + 1, mark.column + 1
+                message = f"nesting deeper than {MAX_DEPTH} levels"
+                raise _LoadError(line, column, "yaml-too-deep", message) from exc
     return _compose_pure(text)
 
 
