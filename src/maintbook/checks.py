@@ -140,8 +140,8 @@ _EMERGENCY_ID = re.compile(r"EMT-[0-9]{12}")  # and no trailing newline slips th
 def id_matches_type(doc: Document, ctx: Context) -> Iterator[Finding]:
     """The id says planned (MNT-YYYY-NNNN) or emergency (EMT-YYYYMMDDHHMM), as the type does.
 
-    pass: `id: MNT-2026-0042` with `type: planned-outage`
-    fail: `id: MNT-2026-0042` with `type: emergency`
+    pass: `{id: MNT-2026-0042, type: planned-outage}`
+    fail: `{id: MNT-2026-0042, type: emergency}`
     """
     data = mapping(doc.data)
     runbook_id, kind = data.get("id"), data.get("type")

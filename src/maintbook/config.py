@@ -277,7 +277,7 @@ def _problems(document: Document) -> list[Diagnostic]:
         for finding in config_findings(document, merged)
         if not any(finding.path[:end] in rejected for end in range(len(finding.path) + 1))
     ]
-    return [finding.diagnostic for finding in schema + semantic]
+    return [finding.diagnostic for finding in schema + semantic if finding.shown]
 
 
 def _type_place(document: Document, name: str) -> tuple[str | int, ...]:

@@ -5,6 +5,7 @@ problems together. The policy looks only at the fields in `POLICY_FIELDS`; when 
 them has an error, the runbook is judged on them with the broken fields elsewhere left out
 (a broken title or step list is replaced by a neutral one). When one of them has an error,
 the policy cannot judge the file and says nothing, so that one mistake is one diagnostic.
+An unknown key (`durration` beside `duration`) does not stop it: the model never reads it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ POLICY_FIELDS = frozenset(
     {"id", "owner", "type", "risk", "systems", "window", "approvals", "targets", "recurrence"}
 )
 NEUTRAL: dict[str, Any] = {"title": "(title with errors)", "steps": []}
+# An unknown key is extra data the model never reads: the fields around it can be judged.
+IGNORED = frozenset({"schema-additionalProperties"})
 
 
 def policy_view(document: Document, findings: Sequence[Finding]) -> Runbook | None:
@@ -26,7 +29,7 @@ def policy_view(document: Document, findings: Sequence[Finding]) -> Runbook | No
     broken = {
         finding.path[0] if finding.path else ""
         for finding in findings
-        if finding.diagnostic.is_error
+        if finding.diagnostic.is_error and finding.diagnostic.code not in IGNORED
     }
     if "" in broken or broken & POLICY_FIELDS or not isinstance(document.data, dict):
         return None

@@ -75,10 +75,15 @@ class Document:
 
 @dataclass(frozen=True)
 class Finding:
-    """A diagnostic with the path into the data it concerns (to drop its consequences)."""
+    """A diagnostic with the path into the data it concerns (to drop its consequences).
+
+    `shown` is False for a finding another one already reports (the missing twin of a
+    misspelt key): it is not printed, but later stages still know the value is absent.
+    """
 
     path: PathKey
     diagnostic: Diagnostic
+    shown: bool = True
 
 
 class _LoadError(Exception):

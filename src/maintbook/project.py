@@ -90,7 +90,7 @@ def load_runbook(path: Path, config: Config) -> Loaded:
     schema = schema_findings(document, "runbook.schema.json")
     semantic = run_checks(document, Context(config, role_paths(config)))
     findings = schema + _consequences_dropped(schema, semantic)
-    diagnostics = tuple(finding.diagnostic for finding in findings)
+    diagnostics = tuple(finding.diagnostic for finding in findings if finding.shown)
     if has_errors(diagnostics):
         return Loaded(path, document, None, diagnostics, policy_view(document, findings))
     runbook = build_runbook(document)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -259,8 +260,18 @@ def _findings(document: Document, error: ValidationError) -> Iterator[Finding]:
     yield document.find(path, code, message, key=at_key)
 
 
+def _misspelt(findings: list[Finding]) -> set[PathKey]:
+    """Paths of required keys an unknown key's did-you-mean already names (one mistake)."""
+    found: set[PathKey] = set()
+    for finding in findings:
+        message = finding.diagnostic.message
+        if finding.diagnostic.code == "schema-additionalProperties" and "did you mean '" in message:
+            found.add((*finding.path[:-1], message.rsplit("did you mean '", 1)[1][:-2]))
+    return found
+
+
 def schema_findings(document: Document, schema_name: str) -> list[Finding]:
-    """Every schema error with the path it concerns, one per place and message."""
+    """Every schema error with the path it concerns, one per mistake."""
     if is_valid(document.data, schema_name):
         return []
     found: list[Finding] = []
@@ -270,9 +281,15 @@ def schema_findings(document: Document, schema_name: str) -> list[Finding]:
             if (finding.path, finding.diagnostic.message) not in seen:
                 seen.add((finding.path, finding.diagnostic.message))
                 found.append(finding)
-    return found
+    misspelt = _misspelt(found)
+    return [
+        replace(f, shown=False)
+        if f.diagnostic.code == "schema-required" and f.path in misspelt
+        else f
+        for f in found
+    ]
 
 
 def validate_schema(document: Document, schema_name: str) -> list[Diagnostic]:
     """Every schema error as a diagnostic, the most relevant first for each place."""
-    return [finding.diagnostic for finding in schema_findings(document, schema_name)]
+    return [f.diagnostic for f in schema_findings(document, schema_name) if f.shown]
