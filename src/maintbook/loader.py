@@ -207,11 +207,18 @@ def _is_merge(key_node: Any) -> bool:
     return key_node.id == "scalar" and str(key_node.tag) == MERGE
 
 
-def _pairs(node: Any) -> Iterator[tuple[Any, Any]]:
+def _pairs(node: Any) -> list[tuple[Any, Any]] | Iterator[tuple[Any, Any]]:
     """Members of a mapping, with `<<` merge keys expanded (explicit keys win)."""
+    members: list[tuple[Any, Any]] = node.value
+    if not any(_is_merge(key_node) for key_node, _ in members):
+        return members
+    return _merged(members)
+
+
+def _merged(members: list[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
     merged: list[tuple[Any, Any]] = []
     own: list[tuple[Any, Any]] = []
-    for key_node, value_node in node.value:
+    for key_node, value_node in members:
         if _is_merge(key_node):
             sources = value_node.value if value_node.id == "sequence" else [value_node]
             for source in sources:
