@@ -134,7 +134,9 @@ class _Builder:
             raise _LoadError(
                 *_mark(node), "yaml-too-deep", f"nesting deeper than {MAX_DEPTH} levels"
             )
-        self.source.values.setdefault(path, _mark(node))
+        if path not in self.source.values:
+            mark = node.start_mark
+            self.source.values[path] = (mark.line + 1, mark.column + 1)
         if node.id == "scalar":
             return _scalar(node)
         key = id(node)
@@ -168,22 +170,22 @@ class _Builder:
 
     def _mapping(self, node: Any, path: PathKey, alias_at: PathKey | None) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        first_seen: dict[str, tuple[int, int]] = {}
+        keys = self.source.keys
         for key_node, value_node in _pairs(node):
             if key_node.id != "scalar":
                 raise _LoadError(*_mark(key_node), "yaml-key", "mapping keys must be plain scalars")
             key = _text(key_node)
             here = _mark(key_node)
-            if key in first_seen:
-                line, column = first_seen[key]
+            where = (*path, key)
+            if key in result:
+                line, column = keys[where]
                 raise _LoadError(
                     *here,
                     "yaml-duplicate-key",
                     f"duplicate key {key!r} (first defined at line {line}, column {column})",
                 )
-            first_seen[key] = here
-            self.source.keys[(*path, key)] = here
-            result[key] = self.build(value_node, (*path, key), alias_at)
+            keys[where] = here
+            result[key] = self.build(value_node, where, alias_at)
         return result
 
 
