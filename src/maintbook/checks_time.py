@@ -1,65 +1,114 @@
-"""The time budget check (SPEC §12): do the steps' timeouts and the rollback reserve fit the
-window? Registered in the check registry of maintbook.checks."""
+"""Semantic checks of times: durations, timestamps, and a recurring runbook's rule and zone.
+
+Registered in `checks.REGISTRY` like the others; each docstring shows a passing and a
+failing example.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
-from maintbook.checks import Context, check
-from maintbook.diagnostics import Diagnostic
-from maintbook.loader import Document
-from maintbook.timeparse import format_duration, parse_duration
-from maintbook.timing import overflow, reserve
-
-TIMED = ("precheck", "steps", "verify")
+from maintbook.checks import Context, check, mapping, walk_steps
+from maintbook.loader import Document, Finding, PathKey
+from maintbook.schema import dotted
+from maintbook.timeparse import parse_duration, parse_rfc3339
+from maintbook.timerules import rrule_problem, zone_problem
 
 
-def _duration(value: Any) -> timedelta | None:
-    try:
-        return parse_duration(value) if value is not None else None
-    except (ValueError, TypeError, OverflowError):
-        return None
+def _durations(data: dict[str, Any]) -> Iterator[tuple[PathKey, Any]]:
+    window = mapping(data.get("window"))
+    if "duration" in window:
+        yield ("window", "duration"), window["duration"]
+    for key in ("progress_every", "rollback_reserve"):
+        if key in data:
+            yield (key,), data[key]
+    soak = mapping(data.get("soak"))
+    for key in ("duration", "every"):
+        if key in soak:
+            yield ("soak", key), soak[key]
+    for path, step in walk_steps(data):
+        for key in ("timeout", "delay", "wait"):
+            if key in step:
+                yield (*path, key), step[key]
+        http = mapping(step.get("http"))
+        if "max_latency" in http:
+            yield (*path, "http", "max_latency"), http["max_latency"]
 
 
-def _timeouts(items: Any) -> list[timedelta]:
-    found = []
-    for step in items if isinstance(items, list) else []:
-        if isinstance(step, dict) and (timeout := _duration(step.get("timeout"))):
-            found.append(timeout)
-    return found
+@check("duration")
+def durations_parse(doc: Document, ctx: Context) -> Iterator[Finding]:
+    """Every duration parses and is at most 366d; a window lasts longer than 0.
 
-
-@check("window-budget")
-def timeouts_fit_the_window(doc: Document, ctx: Context) -> Iterator[Diagnostic]:
-    """The precheck, step and verify timeouts, the soak and the rollback reserve fit the
-    window (a warning: the deadline stops the run when they do not).
-
-    pass: `window.duration: 2h`, steps 30m + 45m, reserve 30m
-    fail: `window.duration: 2h`, steps 30m + 30m + 45m + 20m (125m), reserve 15m
+    pass: `window: {start: 2027-01-10T02:00:00Z, duration: 1h30m}`
+    fail: `window: {start: 2027-01-10T02:00:00Z, duration: 90 minutes}`
     """
-    data = doc.data
-    window = data.get("window") if isinstance(data.get("window"), dict) else {}
-    duration = _duration(window.get("duration"))
-    if duration is None or duration <= timedelta(0):
+    for path, value in _durations(mapping(doc.data)):
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            continue  # a wrong type: the schema says so
+        try:
+            delta = parse_duration(value)
+        except ValueError as exc:
+            yield doc.find(path, "duration", f"{dotted(path)} {exc}")
+            continue
+        if path == ("window", "duration") and delta.total_seconds() <= 0:
+            yield doc.find(path, "duration", "window.duration must be longer than 0")
+
+
+def _timestamp(doc: Document, path: PathKey, value: Any, code: str) -> Iterator[Finding]:
+    if not isinstance(value, str):
         return
-    steps = [t for phase in TIMED for t in _timeouts(data.get(phase))]
-    soak = data.get("soak") if isinstance(data.get("soak"), dict) else {}
-    steps += [d for d in [_duration(soak.get("duration"))] if d]
-    undo = _timeouts(data.get("rollback"))
-    for step in data.get("steps") if isinstance(data.get("steps"), list) else []:
-        if isinstance(step, dict):
-            undo += _timeouts(step.get("rollback"))
-    kept = reserve(_duration(data.get("rollback_reserve")), undo, duration)
-    over = overflow(steps, kept, duration)
-    if over is None:
-        return
-    yield doc.at(
-        ("window", "duration"), "window-budget",
-        f"the timeouts of the prechecks, steps and verify checks "
-        f"({format_duration(sum(steps, timedelta()))}) plus the rollback reserve "
-        f"({format_duration(kept)}) exceed the {format_duration(duration)} window by "
-        f"{format_duration(over)}: the deadline would stop the run before its last step",
-        severity="warning",
-    )
+    try:
+        parse_rfc3339(value)
+    except ValueError as exc:
+        yield doc.find(path, code, f"{dotted(path)} {exc}")
+
+
+@check("window-start")
+def window_start_rfc3339(doc: Document, ctx: Context) -> Iterator[Finding]:
+    """window.start is an RFC 3339 timestamp with an offset, from 1970 to 2999.
+
+    pass: `window: {start: 2026-12-06T02:00:00Z, duration: 1h}`
+    fail: `window: {start: 2026-12-06 02:00, duration: 1h}`
+    """
+    start = mapping(mapping(doc.data).get("window")).get("start")
+    yield from _timestamp(doc, ("window", "start"), start, "window-start")
+
+
+@check("approval-at")
+def approvals_at_rfc3339(doc: Document, ctx: Context) -> Iterator[Finding]:
+    """Each approval's `at` is an RFC 3339 timestamp with an offset.
+
+    pass: `approvals: [{role: cto, by: bob, at: 2026-11-21T09:00:00Z}]`
+    fail: `approvals: [{role: cto, by: bob, at: 2026-11-21}]`
+    """
+    approvals = mapping(doc.data).get("approvals")
+    for i, approval in enumerate(approvals if isinstance(approvals, list) else []):
+        at = mapping(approval).get("at")
+        yield from _timestamp(doc, ("approvals", i, "at"), at, "approval-at")
+
+
+@check("recurrence-rrule")
+def recurrence_rule(doc: Document, ctx: Context) -> Iterator[Finding]:
+    """A recurring runbook's RRULE parses, occurs, and repeats at most hourly.
+
+    pass: `recurrence: {rrule: "FREQ=WEEKLY;BYDAY=SU", start: "03:00"}`
+    fail: `recurrence: {rrule: "FREQ=MINUTELY", start: "03:00"}`
+    """
+    rule = mapping(mapping(doc.data).get("recurrence")).get("rrule")
+    problem = rrule_problem(rule, slowest="HOURLY")
+    if problem is not None:
+        yield doc.find(("recurrence", "rrule"), "recurrence-rrule", f"recurrence.rrule: {problem}")
+
+
+@check("recurrence-tz")
+def recurrence_zone(doc: Document, ctx: Context) -> Iterator[Finding]:
+    """A recurring runbook's zone is an IANA time zone.
+
+    pass: `recurrence: {rrule: "FREQ=WEEKLY;BYDAY=SU", start: "03:00", tz: Europe/Berlin}`
+    fail: `recurrence: {rrule: "FREQ=WEEKLY;BYDAY=SU", start: "03:00", tz: Europe/Berln}`
+    """
+    zone = mapping(mapping(doc.data).get("recurrence")).get("tz")
+    problem = zone_problem(zone)
+    if problem is not None:
+        yield doc.find(("recurrence", "tz"), "recurrence-tz", f"recurrence.tz: {problem}")

@@ -2,31 +2,40 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import click
+
 from maintbook.checks import Context, run_checks
 from maintbook.config import Config, load_config
-from maintbook.diagnostics import Diagnostic, has_errors, report, sort_diagnostics
+from maintbook.diagnostics import REPORTERS, Diagnostic, has_errors, report, sort_diagnostics
 from maintbook.errors import UsageError
-from maintbook.loader import Document, load_file
+from maintbook.judged import policy_view
+from maintbook.loader import Document, Finding, load_file
 from maintbook.model import Runbook, build_runbook
 from maintbook.resources import shipped
-from maintbook.schema import validate_schema
+from maintbook.schema import schema_findings
 
 RUNBOOK_SUFFIXES = (".yml", ".yaml")
 
 
 @dataclass(frozen=True)
 class Loaded:
-    """One runbook file after loading: its document and model when they could be built."""
+    """One runbook file after loading: its document and model when they could be built.
+
+    `judged` is what the policy can judge: the runbook itself when it is valid, or its
+    policy fields when only other parts have errors (`judged.policy_view`).
+    """
 
     path: Path
     document: Document | None
     runbook: Runbook | None
     diagnostics: tuple[Diagnostic, ...]
+    judged: Runbook | None = None
 
 
 def collect_files(paths: Sequence[Path]) -> list[Path]:
@@ -46,7 +55,12 @@ def collect_files(paths: Sequence[Path]) -> list[Path]:
 
 def role_paths(config: Config) -> tuple[Path, ...]:
     """The project's roles/ first, then the roles shipped with maintbook."""
-    paths = [config.root / "roles", shipped("roles")]
+    return _role_paths(config.root)
+
+
+@functools.lru_cache(maxsize=64)
+def _role_paths(root: Path) -> tuple[Path, ...]:
+    paths = [root / "roles", shipped("roles")]
     unique: list[Path] = []
     for path in paths:
         if path.resolve() not in [p.resolve() for p in unique]:
@@ -54,27 +68,59 @@ def role_paths(config: Config) -> tuple[Path, ...]:
     return tuple(unique)
 
 
+def _consequences_dropped(schema: list[Finding], semantic: list[Finding]) -> list[Finding]:
+    """Semantic findings about a value the schema already rejected are the same mistake."""
+    rejected = {finding.path for finding in schema if finding.diagnostic.is_error}
+    return [
+        finding
+        for finding in semantic
+        if not any(finding.path[:end] in rejected for end in range(len(finding.path) + 1))
+    ]
+
+
 def load_runbook(path: Path, config: Config) -> Loaded:
-    """Load, schema-check and semantically check one file; build its model if it is clean."""
+    """Load one file and find every schema and semantic problem of it in one pass.
+
+    The model is built only from a file without errors; `judged` also from one whose
+    errors lie outside the fields the policy reads.
+    """
     document, problems = load_file(path)
     if document is None:
         return Loaded(path, None, None, tuple(problems))
-    problems = validate_schema(document, "runbook.schema.json")
-    if not problems:
-        problems = run_checks(document, Context(config, role_paths(config)))
-    runbook = None if has_errors(problems) else build_runbook(document)
-    return Loaded(path, document, runbook, tuple(problems))
+    schema = schema_findings(document, "runbook.schema.json")
+    semantic = run_checks(document, Context(config, role_paths(config)))
+    findings = schema + _consequences_dropped(schema, semantic)
+    diagnostics = tuple(finding.diagnostic for finding in findings if finding.shown)
+    if has_errors(diagnostics):
+        return Loaded(path, document, None, diagnostics, policy_view(document, findings))
+    runbook = build_runbook(document)
+    return Loaded(path, document, runbook, diagnostics, runbook)
 
 
-def load_runbooks(paths: Sequence[Path], config: Config) -> list[Loaded]:
-    return [load_runbook(path, config) for path in collect_files(paths)]
+def load_runbooks(
+    paths: Sequence[Path], config: Config, *, skip: frozenset[Path] = frozenset()
+) -> list[Loaded]:
+    """Every runbook file under `paths`, except those whose resolved path is in `skip`."""
+    files = collect_files(paths)
+    if skip:
+        files = [path for path in files if path.resolve() not in skip]
+    return [load_runbook(path, config) for path in files]
 
 
-def require_config(config_path: Path | None, fmt: str) -> Config:
-    """The configuration, or a UsageError carrying its diagnostics (exit 2)."""
-    config, problems = load_config(config_path)
+def require_config(
+    config_path: Path | None, fmt: str, now: datetime | None = None, *, echo: bool = True
+) -> Config:
+    """The configuration, or a UsageError carrying its diagnostics (exit 2).
+
+    Its warnings (SPEC §14) go to stderr unless `echo` is False (validate prints them with
+    its own diagnostics).
+    """
+    config, problems = load_config(config_path, now)
     if config is None:
         raise UsageError(report(sort_diagnostics(problems), fmt).rstrip("\n"))
+    if echo and config.warnings:
+        fmt = fmt if fmt in REPORTERS else "text"
+        click.echo(report(sort_diagnostics(config.warnings), fmt), nl=False, err=True)
     return config
 
 

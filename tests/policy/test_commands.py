@@ -213,7 +213,7 @@ def test_schedule_of_a_series_that_never_takes_place(repo: Path, capsys: Capture
 
 def test_schedule_of_a_series_with_a_bad_zone(repo: Path) -> None:
     (repo / "weekly.yml").write_text(series_text("MNT-2026-0100", tz="Mars/Olympus"))
-    with pytest.raises(UsageError, match="weekly.yml: recurrence.tz: unknown time zone"):
+    with pytest.raises(UsageError, match="recurrence.tz: unknown IANA time zone"):
         run_schedule(Path("weekly.yml"), None, None, 2, NOW, "text")
 
 

@@ -29,7 +29,7 @@ from maintbook.loader import Document
 from maintbook.model import Runbook
 from maintbook.overlap import HostsOf
 from maintbook.policy_check import HORIZON, policy_diagnostics
-from maintbook.project import Loaded, collect_files, load_runbook, load_runbooks, require_config
+from maintbook.project import Loaded, load_runbooks, require_config
 from maintbook.timeparse import format_duration, utc_now
 
 EVENT_MARGIN = timedelta(days=1)
@@ -43,9 +43,12 @@ def booked_runbooks(config: Config, exclude: Sequence[Path] = ()) -> list[Runboo
         return []
     if folder.resolve().is_relative_to(Path.cwd().resolve()):  # shorter names in messages
         folder = folder.resolve().relative_to(Path.cwd().resolve())
-    skip = {path.resolve() for path in exclude}
-    wanted = [path for path in collect_files([folder]) if path.resolve() not in skip]
-    return [rb for rb in (load_runbook(path, config).runbook for path in wanted) if rb is not None]
+    skip = frozenset(path.resolve() for path in exclude)
+    return [
+        item.runbook
+        for item in load_runbooks([folder], config, skip=skip)
+        if item.runbook is not None
+    ]
 
 
 def events_between(config: Config, start: datetime, end: datetime) -> list[CalendarEvent]:
