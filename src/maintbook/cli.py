@@ -249,6 +249,7 @@ def compile_command(
     help="Run outside the window and blackouts; needs --reason, recorded.",
 )
 @click.option("--reason", default=None, help="Why the window is forced.")
+@now_option
 @format_option("text", "json")
 def run(
     runbook: Path,
@@ -259,13 +260,15 @@ def run(
     extra: tuple[str, ...],
     force_window: bool,
     reason: str | None,
+    now: datetime | None,
     fmt: str,
 ) -> None:
-    """Compile and run a runbook through ansible-runner, with a record at the end."""
+    """Compile and run a runbook (RUNBOOK or RUNBOOK@OCCURRENCE) through ansible-runner,
+    with a record at the end."""
     from maintbook.commands.run import RunOptions, run_runbook
 
     options = RunOptions(
-        runbook, config_path, inventory, check, limit, extra, reason, force_window, fmt
+        runbook, config_path, inventory, check, limit, extra, reason, force_window, fmt, now
     )
     guarded(lambda: run_runbook(options=options))
 
@@ -347,10 +350,16 @@ def render(runbook: Path, config_path: Path | None, fmt: str) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=PATHS)
 @config_option
+@click.option("-i", "--inventory", type=PATHS, default=None,
+              help="Inventory of the `run: auto` occurrences tick starts "
+              "(default inventory/local.yml).")
 @now_option
 @format_option("text")
-def tick(paths: tuple[Path, ...], config_path: Path | None, now: datetime | None, fmt: str) -> None:
-    """Send the calendar's notices, once; recover crashed runs (cron / CI schedule)."""
+def tick(paths: tuple[Path, ...], config_path: Path | None, inventory: Path | None,
+         now: datetime | None, fmt: str) -> None:
+    """Send the calendar's notices once, recover crashed runs, start due `run: auto`
+    occurrences (cron / CI schedule)."""
     from maintbook.commands.tick import run_tick
 
-    guarded(lambda: run_tick(paths=paths, config_path=config_path, now=now, fmt=fmt))
+    guarded(lambda: run_tick(paths=paths, config_path=config_path, inventory=inventory,
+                             now=now, fmt=fmt))

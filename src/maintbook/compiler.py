@@ -144,6 +144,7 @@ class Compiler(Calls):
                            run_id="{{ maintbook_run_id | default(omit) }}",
                            operator="{{ maintbook_operator | default(omit) }}",
                            force_reason="{{ maintbook_force_reason | default(omit) }}",
+                           now="{{ maintbook_now | default(omit) }}",
                            hosts=hosts, limit="{{ maintbook_limit | default(omit) }}",
                            limit_hosts=limit),
              "tags": ["always"]},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -124,18 +124,41 @@ def require_config(
     return config
 
 
-def select_occurrence(runbook: Runbook, config: Config, now: datetime) -> Runbook:
+def select_occurrence(runbook: Runbook, config: Config, now: datetime, *,
+                      first: datetime | None = None, ahead: bool = False) -> Runbook:
     """A one-off runbook as it is; for a recurring one, the occurrence whose run window is
-    open now, else the next one (the compiled playbook and `run` need a concrete window)."""
+    open now (SPEC §11), or with `ahead` (a forced or check run, a compile) the next one.
+
+    `first`: the planned start of the series' first occurrence as announced (None: the
+    notice is not judged here).
+    """
     if not runbook.is_series:
         return runbook
-    from maintbook.recurrence_select import pick
+    from maintbook.booking import booked_runbooks, events_between
+    from maintbook.recurrence import NO_NOTICE, current_occurrence, next_occurrence
 
-    return pick(runbook, config, now)
+    others = booked_runbooks(config, [Path(runbook.file)])
+    events = events_between(config, now - timedelta(days=1), now + timedelta(days=32))
+    announced = first or NO_NOTICE
+    current = current_occurrence(runbook, config.policy, now=now, others=others,
+                                 events=events, first=announced)
+    if current is not None and current.takes_place:
+        return current.runbook
+    upcoming = next_occurrence(runbook, config.policy, now=now, others=others, events=events,
+                               first=announced)
+    if upcoming is None or upcoming.start is None:
+        raise UsageError(f"{runbook.id}: no occurrence of its recurrence within a year")
+    if ahead:
+        return upcoming.runbook
+    raise UsageError(
+        f"{runbook.id}: no occurrence is open now; the next is {upcoming.maintenance_id} "
+        f"from {upcoming.start:%Y-%m-%dT%H:%MZ}. Run it then, or now with --force-window "
+        "--reason TEXT")
 
 
-def load_concrete(target: str, config: Config, now: datetime) -> Runbook:
-    """`runbooks/x.yml` or `runbooks/x.yml@20261206T0200Z`: the maintenance it names."""
+def load_concrete(target: str, config: Config, now: datetime, *, ahead: bool = True) -> Runbook:
+    """`runbooks/x.yml` or `runbooks/x.yml@20261206T0200Z`: the maintenance it names (for a
+    series without an occurrence: the open one, or with `ahead` the next)."""
     path_text, _, occurrence = target.partition("@")
     path = Path(path_text)
     if not path.is_file():
@@ -145,11 +168,27 @@ def load_concrete(target: str, config: Config, now: datetime) -> Runbook:
         raise UsageError(f"{path} is not valid; maintbook validate {path} says why")
     runbook = loaded.runbook
     if not occurrence:
-        return select_occurrence(runbook, config, now)
+        return select_occurrence(runbook, config, now, ahead=ahead)
     if not runbook.is_series:
         raise UsageError(f"{path} does not recur: it has no occurrence {occurrence!r}")
     try:
-        start = datetime.strptime(occurrence, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+        planned = datetime.strptime(occurrence, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
     except ValueError:
         raise UsageError(f"occurrence {occurrence!r}: write it as YYYYMMDDTHHMMZ") from None
-    return runbook.at(start)
+    return resolve_occurrence(runbook, config, planned, now)
+
+
+def resolve_occurrence(runbook: Runbook, config: Config, planned: datetime,
+                       now: datetime) -> Runbook:
+    """The occurrence planned at `planned`, where the policy puts it (moved, SPEC §11)."""
+    from maintbook.booking import booked_runbooks, events_between
+    from maintbook.recurrence import NO_NOTICE, occurrences
+
+    others = booked_runbooks(config, [Path(runbook.file)])
+    events = events_between(config, planned - timedelta(days=1), planned + timedelta(days=32))
+    found = occurrences(runbook, config.policy, start=planned,
+                        end=planned + timedelta(seconds=1), now=now, others=others,
+                        events=events, first=NO_NOTICE)
+    if not found:
+        raise UsageError(f"{runbook.id} has no occurrence planned at {planned:%Y-%m-%dT%H:%MZ}")
+    return found[0].runbook

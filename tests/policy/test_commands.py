@@ -12,9 +12,10 @@ import recurring_ical_events
 from click.testing import CliRunner
 from policy_support import runbook_text, series_text, utc, write_repo
 
+from maintbook.booking import pattern_resolver
 from maintbook.cli import main
 from maintbook.commands.calendar_cmd import run_calendar
-from maintbook.commands.check import pattern_resolver, run_check
+from maintbook.commands.check import run_check
 from maintbook.commands.schedule import run_schedule
 from maintbook.errors import UsageError
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import icalendar
 
+from maintbook.booking import PERIOD_REACH, booked_runbooks, events_between
 from maintbook.calendar import (
     CalendarEvent,
     Period,
@@ -28,7 +29,6 @@ from maintbook.calendar import (
     overlaps,
     window_periods,
 )
-from maintbook.commands.check import PERIOD_REACH, booked_runbooks, events_between
 from maintbook.config import Config
 from maintbook.errors import UsageError
 from maintbook.model import Runbook

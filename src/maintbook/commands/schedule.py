@@ -12,12 +12,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
-from maintbook.commands.check import (
-    PERIOD_REACH,
-    booked_runbooks,
-    events_between,
-    hosts_resolver,
-)
+from maintbook.booking import PERIOD_REACH, booked_runbooks, events_between, hosts_resolver
 from maintbook.config import Config
 from maintbook.diagnostics import report, sort_diagnostics
 from maintbook.errors import UsageError

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from maintbook.commands.check import policy_problems
+from maintbook.booking import policy_problems
 from maintbook.config import load_config
 from maintbook.diagnostics import Diagnostic, has_errors, report, sort_diagnostics
 from maintbook.project import collect_files, load_runbook, require_config

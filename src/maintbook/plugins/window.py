@@ -18,7 +18,7 @@ from maintbook.runtime.closing import Ending, release
 from maintbook.runtime.opening import Opened, Request, open_run
 from maintbook.secrets import env_names, lookup
 from maintbook.store import leases, runs
-from maintbook.timeparse import format_utc
+from maintbook.timeparse import format_utc, parse_rfc3339
 
 IMPLICIT_LOCALHOST = ("localhost", "127.0.0.1")
 
@@ -63,6 +63,8 @@ def _scrub(text: str, ctx: Context) -> str:
 class ActionModule(LifecycleAction):
     def work(self, args: dict[str, Any], check: bool, now: datetime) -> dict[str, Any]:
         ctx = self.context(args)
+        if args.get("now"):
+            now = parse_rfc3339(str(args["now"]))
         handler = getattr(self, f"state_{args['state']}")
         result: dict[str, Any] = handler(args, ctx, check, now)
         return result
