@@ -51,6 +51,10 @@ options:
   force_reason:
     description: Override the time rules for this reason (state=open); recorded.
     type: str
+  occurrence:
+    description: For a recurring runbook, the occurrence to run (YYYYMMDDTHHMMZ of its
+      planned start); the one whose run window is open now when omitted.
+    type: str
   now:
     description: Judge the gate as if it were this RFC 3339 time (state=open; tests and
       what-if runs); recorded with the run.
@@ -142,6 +146,7 @@ ARGUMENT_SPEC = {
     "operator": {"type": "str"},
     "force_reason": {"type": "str"},
     "now": {"type": "str"},
+    "occurrence": {"type": "str"},
     "hosts": {"type": "list", "elements": "str"},
     "limit": {"type": "str"},
     "limit_hosts": {"type": "list", "elements": "str"},

@@ -274,6 +274,22 @@ def run(
 
 
 @main.command()
+@click.argument("paths", nargs=-1, required=True, type=PATHS)
+@click.option("--to", "to", required=True, type=PATHS, help="A new folder for the project.")
+@click.option("-i", "--inventory", type=PATHS, default=None,
+              help="The inventory to put beside it (default inventory/local.yml).")
+@config_option
+@format_option("text", "json", "github")
+def export(paths: tuple[Path, ...], to: Path, inventory: Path | None,
+           config_path: Path | None, fmt: str) -> None:
+    """A self-contained Ansible project of the runbooks, for AWX/AAP or any runner."""
+    from maintbook.commands.export import run_export
+
+    guarded(lambda: run_export(paths=paths, to=to, inventory=inventory,
+                               config_path=config_path, fmt=fmt))
+
+
+@main.command()
 @click.argument("run")
 @config_option
 @format_option("markdown", "json")

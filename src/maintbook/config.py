@@ -11,7 +11,7 @@ from typing import Any
 from maintbook.diagnostics import Diagnostic
 from maintbook.loader import Document, load_file
 from maintbook.store.db import Location
-from maintbook.timeparse import parse_duration, utc_now
+from maintbook.timeparse import parse_clock, parse_duration, utc_now
 
 TYPES = ("zero-downtime", "brief-interruption", "planned-outage", "extended-outage", "emergency")
 
@@ -193,10 +193,6 @@ def _merge(defaults: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def _clock(text: str) -> time:
-    hours, minutes = text.split(":")
-    return time(int(hours), int(minutes))
-
 
 def _type_rule(name: str, data: dict[str, Any]) -> TypeRule:
     max_duration = data.get("max_duration")
@@ -217,7 +213,7 @@ def _blackout(data: dict[str, Any]) -> Blackout:
         start_text=data.get("from"),
         end_text=data.get("to"),
         rrule=data.get("rrule"),
-        local_start=_clock(data["start"]) if "start" in data else None,
+        local_start=parse_clock(data["start"]) if "start" in data else None,
         duration=parse_duration(data["duration"]) if "duration" in data else None,
         tz=data.get("tz", "UTC"),
         holidays=data.get("holidays"),
@@ -233,7 +229,7 @@ def build_policy(data: dict[str, Any]) -> Policy:
             name: WindowRule(
                 name,
                 w["rrule"],
-                _clock(w["start"]),
+                parse_clock(w["start"]),
                 parse_duration(w["duration"]),
                 w.get("tz", "UTC"),
             )

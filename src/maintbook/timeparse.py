@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 _UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 # [0-9], not \d (which also matches Arabic-Indic and full-width digits); fullmatch, not $
@@ -113,3 +113,9 @@ def format_utc(moment: datetime) -> str:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def parse_clock(text: str) -> time:
+    """`03:00` → a local time of day (the schema has checked the form)."""
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))

@@ -138,6 +138,7 @@ def _request(launch_folder: Path, playbook: Path, inventory: Path, config: Confi
         extravars["maintbook_limit"] = options.limit
     if options.now is not None:
         extravars["maintbook_now"] = format_utc(options.now)
+
     return RunRequest(
         playbook=playbook, inventory=inventory, artifact_dir=launch_folder,
         paths=plugin_paths(config.root, shipped), extravars=extravars,
@@ -200,8 +201,9 @@ def _prepare(options: RunOptions) -> Launch:
     secrets = tuple(os.environ[n] for n in set(env_names(config.raw)) if os.environ.get(n))
     sink: ProgressSink = (JsonLines if options.fmt == "json" else LiveView)(
         runbook.maintenance_id, steps, secrets)
+    occurrence = {"maintbook_occurrence": runbook.occurrence} if runbook.occurrence else {}
     request = _request(folder / "artifacts", folder / compiled.playbook, inventory, config,
-                       options, run_id, who, None)
+                       options, run_id, who, None, occurrence)
     watch = sv.Supervisor(run_id, config.state, sink.note)
     return Launch(options, runbook, config, run_id, folder, steps, request, sink, watch)
 
