@@ -51,6 +51,14 @@ options:
   force_reason:
     description: Override the time rules for this reason (state=open); recorded.
     type: str
+  occurrence:
+    description: For a recurring runbook, the occurrence to run (YYYYMMDDTHHMMZ of its
+      planned start); the one whose run window is open now when omitted.
+    type: str
+  now:
+    description: Judge the gate as if it were this RFC 3339 time (state=open; tests and
+      what-if runs); recorded with the run.
+    type: str
   hosts:
     description: The inventory hosts the targets resolve to (state=open).
     type: list
@@ -137,6 +145,8 @@ ARGUMENT_SPEC = {
     "run_id": {"type": "str"},
     "operator": {"type": "str"},
     "force_reason": {"type": "str"},
+    "now": {"type": "str"},
+    "occurrence": {"type": "str"},
     "hosts": {"type": "list", "elements": "str"},
     "limit": {"type": "str"},
     "limit_hosts": {"type": "list", "elements": "str"},

@@ -22,9 +22,8 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from maintbook.diagnostics import Diagnostic
 from maintbook.digest import PHASES, content_digest, fingerprints
-from maintbook.loader import Document
+from maintbook.loader import Document, Finding
 from maintbook.timeparse import format_utc
 
 if TYPE_CHECKING:
@@ -132,7 +131,7 @@ def stale(data: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any], str
                                              item["digest"], item.get("sections"), current)
 
 
-def approval_digest(doc: Document, ctx: Context) -> Iterator[Diagnostic]:
+def approval_digest(doc: Document, ctx: Context) -> Iterator[Finding]:
     """An approval given for other content counts as missing; this names the change.
 
     An approval without a digest (an older one) passes, as does one bound to this content.
@@ -143,6 +142,6 @@ def approval_digest(doc: Document, ctx: Context) -> Iterator[Diagnostic]:
     if not isinstance(doc.data, Mapping):
         return
     for index, item, message in stale(doc.data):
-        yield doc.at(("approvals", index, "digest"), CODE,
-                     f"{message}; it no longer counts: approve again with maintbook approve "
-                     f"{doc.file} --role {item.get('role')} --by NAME", severity="warning")
+        yield doc.find(("approvals", index, "digest"), CODE,
+                       f"{message}; it no longer counts: approve again with maintbook approve "
+                       f"{doc.file} --role {item.get('role')} --by NAME", severity="warning")

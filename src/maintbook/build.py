@@ -68,6 +68,7 @@ def ansible_cfg(paths: PluginPaths) -> str:
         f"lookup_plugins = {joined(paths.lookup)}",
         f"callback_plugins = {joined(paths.callback)}",
         f"roles_path = {joined(paths.roles)}",
+        "callbacks_enabled = maintbook_supervisor",
         "retry_files_enabled = False",
         "gathering = explicit",
         "",

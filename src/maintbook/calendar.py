@@ -6,8 +6,12 @@ at 04:00 does not touch a blackout that starts at 04:00.
 
 Recurrences (RFC 5545 RRULE) are expanded in *local wall time* of the rule's IANA zone,
 anchored at DTSTART = 2000-01-01 at the rule's local start time (so ``INTERVAL`` and
-bare ``FREQ`` rules are stable from year to year), one calendar year at a time, and
-memoised per (rule, year): a query only ever expands the years it touches.
+bare ``FREQ`` rules are stable from year to year; ``COUNT`` counts from that anchor, so a
+rule that must end uses ``UNTIL``). Expanding a range never walks from 2000: the rule is
+restarted from the anchor moved on by whole ``INTERVAL`` periods to just before the range,
+which yields the same occurrences (a daily rule costs its days in the range, not since
+2000). Allowed windows and blackouts are expanded one calendar year at a time and memoised
+per (rule, year); `rule_between` expands a range lazily, up to a limit.
 
 Daylight saving time (the rule of RFC 5545 §3.3.5, i.e. ``zoneinfo`` with ``fold=0``):
 
@@ -30,13 +34,14 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
-from dateutil.rrule import rrulestr
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import rrule, rrulestr
 
 from maintbook.config import Blackout, Policy, TypeRule, WindowRule
 from maintbook.timeparse import format_duration, parse_rfc3339
@@ -55,8 +60,9 @@ class Period:
     start: datetime
     end: datetime
     name: str
-    kind: str  # window | blackout | event | booking
+    kind: str  # window | blackout | event | booking | skipped (an occurrence that is not held)
     detail: str = ""  # how it was defined, for messages: `12-15 to 01-02`
+    ref: str = ""  # a booking's maintenance id: the same maintenance wherever it moves
 
 
 @dataclass(frozen=True)
@@ -125,20 +131,100 @@ def _utc(naive: datetime, zone: str) -> datetime:
     return naive.replace(tzinfo=ZoneInfo(zone), fold=0).astimezone(UTC)
 
 
+_PERIOD = {
+    "WEEKLY": timedelta(weeks=1),
+    "DAILY": timedelta(days=1),
+    "HOURLY": timedelta(hours=1),
+    "MINUTELY": timedelta(minutes=1),
+    "SECONDLY": timedelta(seconds=1),
+}
+
+
+def _rule_text(rule: str) -> str:
+    text = rule.strip()
+    return text[len("RRULE:") :] if text.upper().startswith("RRULE:") else text
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse(text: str, dtstart: datetime) -> rrule:
+    try:
+        parsed = rrulestr(text, dtstart=dtstart)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"invalid RRULE {text!r}: {exc}") from exc
+    if not isinstance(parsed, rrule):
+        raise ValueError(f"invalid RRULE {text!r}: one RRULE line is expected")
+    return parsed
+
+
+def _restart(text: str, anchor: datetime, moment: datetime) -> datetime:
+    """A DTSTART at least one period before `moment` that yields the anchor's occurrences.
+
+    The anchor moved on by whole INTERVAL periods keeps the rule's phase (weekday, day of
+    month, week parity); a rule with COUNT, counted from the anchor, keeps the anchor.
+    """
+    parts = {k: v for k, _, v in (part.partition("=") for part in text.upper().split(";"))}
+    freq, interval = parts.get("FREQ", ""), int(parts.get("INTERVAL") or 1)
+    if "COUNT" in parts or moment <= anchor:
+        return anchor
+    if freq in ("YEARLY", "MONTHLY"):
+        months = interval * (12 if freq == "YEARLY" else 1)
+        passed = (moment.year - anchor.year) * 12 + moment.month - anchor.month
+        restart: datetime = anchor + relativedelta(months=max(passed // months - 1, 0) * months)
+        return restart
+    if freq not in _PERIOD:
+        return anchor
+    period = _PERIOD[freq] * interval
+    return anchor + max((moment - anchor) // period - 1, 0) * period
+
+
+def parse_rule(rule: str, local_start: time) -> None:
+    """Raises ValueError when `rule` is not one RRULE line dateutil can expand."""
+    _parse(_rule_text(rule), datetime.combine(date(ANCHOR_YEAR, 1, 1), local_start))
+
+
+def local_starts(rule: str, local_start: time, low: datetime, high: datetime) -> Iterator[datetime]:
+    """The rule's local (naive) starts in [low, high), lazily, in order. Raises ValueError."""
+    parse_rule(rule, local_start)  # the rule as written must parse, wherever it restarts
+    text = _rule_text(rule)
+    anchor = datetime.combine(date(ANCHOR_YEAR, 1, 1), local_start)
+    for moment in _parse(text, _restart(text, anchor, low)).xafter(low, inc=True):
+        if moment >= high:
+            return
+        yield moment
+
+
 @functools.lru_cache(maxsize=8192)
 def rule_starts(rule: str, local_start: time, zone: str, year: int) -> tuple[datetime, ...]:
     """UTC starts of the occurrences of `rule` whose local date falls in `year`."""
-    text = rule.strip()
-    text = text[len("RRULE:") :] if text.upper().startswith("RRULE:") else text
-    anchor = datetime.combine(date(ANCHOR_YEAR, 1, 1), local_start)
-    try:
-        recurrence = rrulestr(text, dtstart=anchor)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"invalid RRULE {rule!r}: {exc}") from exc
-    low = datetime(year, 1, 1)
-    high = datetime(year + 1, 1, 1)
-    local = [moment for moment in recurrence.between(low, high, inc=True) if moment < high]
+    local = local_starts(rule, local_start, datetime(year, 1, 1), datetime(year + 1, 1, 1))
     return tuple(_utc(moment, zone) for moment in local)
+
+
+def rule_between(
+    rule: str, local_start: time, zone: str, start: datetime, end: datetime, limit: int
+) -> list[datetime]:
+    """UTC starts in [start, end) of `rule` at `local_start` in `zone`: at most `limit`."""
+    found: dict[datetime, None] = {}
+    low, high = _local(start, zone) - _DAY * 2, _local(end, zone) + _DAY * 2
+    for moment in local_starts(rule, local_start, low, high):
+        begin = _utc(moment, zone)  # a spring-forward gap may reorder sub-hourly starts
+        if start <= begin < end:
+            found[begin] = None
+            if len(found) >= limit:
+                break
+    return sorted(found)
+
+
+def zone_info(zone: str) -> ZoneInfo:
+    """The IANA zone, or ValueError naming it."""
+    try:
+        return ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {zone!r}: use an IANA name (Europe/Berlin)") from exc
+
+
+def _local(moment: datetime, zone: str) -> datetime:
+    return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
 
 
 def _years(start: datetime, end: datetime, before: timedelta) -> range:
@@ -245,8 +331,11 @@ def holiday_dates(country: str, subdivision: str | None, year: int) -> tuple[tup
 
 def _holidays(blackout: Blackout, start: datetime, end: datetime) -> list[Period]:
     found = []
+    first, last = start.date() - _DAY * 2, end.date() + _DAY * 2  # any zone's day of the range
     for year in range(start.year - 1, end.year + 2):
         for day, name in holiday_dates(blackout.holidays or "", blackout.subdivision, year):
+            if not first <= day <= last:
+                continue
             low, high = _local_day(day, blackout.tz)
             found.append(Period(low, high, blackout.name, "blackout", f"{name}, {day}"))
     return found
@@ -307,7 +396,7 @@ def free_slots(
         begin = first_free(merged, max(low, after), duration, min(high, horizon + duration))
         if begin is not None:
             slots.append(
-                Period(begin, begin + duration, _window_name(allowed, begin, duration), "slot")
+                Period(begin, begin + duration, window_name(allowed, begin, duration), "slot")
             )
     return slots
 
@@ -326,7 +415,7 @@ def _any_time(
     return slots
 
 
-def _window_name(allowed: Sequence[Period], start: datetime, duration: timedelta) -> str:
+def window_name(allowed: Sequence[Period], start: datetime, duration: timedelta) -> str:
     """The windows whose occurrences contain the slot (joined by +), else the first touched."""
     names = [p.name for p in allowed if p.start <= start and start + duration <= p.end]
     touched = [p.name for p in allowed if overlaps(p.start, p.end, start, start + duration)]

@@ -87,7 +87,8 @@ def _read_ics(location: str, root: Path, source: str) -> bytes:
     else:
         path = (root / location).resolve()
         try:
-            data = path.read_bytes()
+            with path.open("rb") as handle:  # bounded: /dev/zero or a FIFO never ends
+                data = handle.read(MAX_ICS_BYTES + 1)
         except OSError as exc:
             raise CalendarError(
                 f"calendar {source}: cannot read {path}: {exc.strerror or exc}"

@@ -19,13 +19,14 @@ from maintbook.emit import Unsafe
 from maintbook.model import Runbook
 
 CONTROLLER_VARS = {"ansible_python_interpreter": "{{ ansible_playbook_python }}"}
-RUN = "{{ maintbook_run }}"
-COMMON = {"context": "{{ maintbook_context }}", "root": "{{ maintbook_root }}"}
-# A controller task delegated from a play on the targets sees the target's variables: it
-# reads what the open step left on the controller.
-DELEGATED = {"context": "{{ hostvars['localhost'].maintbook_context }}",
-             "root": "{{ hostvars['localhost'].maintbook_root_dir }}",
-             "run": "{{ hostvars['localhost'].maintbook_run }}"}
+# The open step reads the compiled context (play variables); every later call reads what the
+# open step left on the controller — the context of the maintenance it opened (for a
+# recurring runbook, the occurrence it resolved), the project root and the run — so a call
+# delegated from a play on the targets sees the same.
+OPENING = {"context": "{{ maintbook_context }}", "root": "{{ maintbook_root }}"}
+OPENED = {"context": "{{ hostvars['localhost'].maintbook_context }}",
+          "root": "{{ hostvars['localhost'].maintbook_root_dir }}",
+          "run": "{{ hostvars['localhost'].maintbook_run }}"}
 
 
 @dataclass(frozen=True)
@@ -71,21 +72,22 @@ class Calls:
         }
 
     def window(self, state: str, name: str, **args: Any) -> dict[str, Any]:
-        return {"name": name, "maintenance_window": {"state": state, **COMMON, **args}}
+        common = OPENING if state in ("open", "check") else OPENED
+        return {"name": name, "maintenance_window": {"state": state, **common, **args}}
 
     def page(self, state: str, name: str, **args: Any) -> dict[str, Any]:
         return {"name": name,
-                "statuspage_maintenance": {"state": state, **COMMON, "run": RUN, **args}}
+                "statuspage_maintenance": {"state": state, **OPENED, **args}}
 
     def silence(self, state: str, name: str) -> list[dict[str, Any]]:
         if self.context.silence is None:
             return []
         return [{"name": name,
-                 "alertmanager_silence": {"state": state, **COMMON, "run": RUN}}]
+                 "alertmanager_silence": {"state": state, **OPENED}}]
 
     def notice(self, kind: str, name: str, **args: Any) -> list[dict[str, Any]]:
         if not self.rb.notify:
             return []
         return [{"name": name,
-                 "maintenance_notify": {"notice": kind, **COMMON, "run": RUN, **args},
+                 "maintenance_notify": {"notice": kind, **OPENED, **args},
                  "tags": ["notify"]}]

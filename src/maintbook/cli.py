@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import click
 
 from maintbook import __version__
 from maintbook.errors import MaintbookError
-from maintbook.timeparse import parse_rfc3339
+from maintbook.timeparse import parse_duration, parse_rfc3339
 
 
 class Timestamp(click.ParamType):  # type: ignore[type-arg]
@@ -32,6 +32,25 @@ class Timestamp(click.ParamType):  # type: ignore[type-arg]
 
 
 TIMESTAMP = Timestamp()
+
+
+class Duration(click.ParamType):  # type: ignore[type-arg]
+    """A duration option, e.g. --horizon 90d."""
+
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DURATION = Duration()
 PATHS = click.Path(path_type=Path)
 
 config_option = click.option(
@@ -116,17 +135,25 @@ def validate(
 
 
 @checking_command
+@click.option(
+    "--horizon",
+    type=DURATION,
+    default="90d",
+    show_default=True,
+    help="How far ahead the occurrences of recurring runbooks are judged.",
+)
 def check(
     paths: tuple[Path, ...],
     config_path: Path | None,
     now: datetime | None,
     inventory: Path | None,
     fmt: str,
+    horizon: timedelta,
 ) -> None:
     """Policy and calendar conflicts only."""
     from maintbook.commands.check import run_check
 
-    guarded(lambda: run_check(paths, config_path, now, fmt, inventory))
+    guarded(lambda: run_check(paths, config_path, now, fmt, inventory, horizon))
 
 
 @main.command()
@@ -222,6 +249,7 @@ def compile_command(
     help="Run outside the window and blackouts; needs --reason, recorded.",
 )
 @click.option("--reason", default=None, help="Why the window is forced.")
+@now_option
 @format_option("text", "json")
 def run(
     runbook: Path,
@@ -232,15 +260,33 @@ def run(
     extra: tuple[str, ...],
     force_window: bool,
     reason: str | None,
+    now: datetime | None,
     fmt: str,
 ) -> None:
-    """Compile and run a runbook through ansible-runner, with a record at the end."""
+    """Compile and run a runbook (RUNBOOK or RUNBOOK@OCCURRENCE) through ansible-runner,
+    with a record at the end."""
     from maintbook.commands.run import RunOptions, run_runbook
 
     options = RunOptions(
-        runbook, config_path, inventory, check, limit, extra, reason, force_window, fmt
+        runbook, config_path, inventory, check, limit, extra, reason, force_window, fmt, now
     )
     guarded(lambda: run_runbook(options=options))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=PATHS)
+@click.option("--to", "to", required=True, type=PATHS, help="A new folder for the project.")
+@click.option("-i", "--inventory", type=PATHS, default=None,
+              help="The inventory to put beside it (default inventory/local.yml).")
+@config_option
+@format_option("text", "json", "github")
+def export(paths: tuple[Path, ...], to: Path, inventory: Path | None,
+           config_path: Path | None, fmt: str) -> None:
+    """A self-contained Ansible project of the runbooks, for AWX/AAP or any runner."""
+    from maintbook.commands.export import run_export
+
+    guarded(lambda: run_export(paths=paths, to=to, inventory=inventory,
+                               config_path=config_path, fmt=fmt))
 
 
 @main.command()
@@ -321,13 +367,19 @@ def render(runbook: Path, config_path: Path | None, now: datetime | None, fmt: s
 @main.command()
 @click.argument("paths", nargs=-1, type=PATHS)
 @config_option
+@click.option("-i", "--inventory", type=PATHS, default=None,
+              help="Inventory of the `run: auto` occurrences tick starts "
+              "(default inventory/local.yml).")
 @now_option
 @format_option("text")
-def tick(paths: tuple[Path, ...], config_path: Path | None, now: datetime | None, fmt: str) -> None:
-    """Send the calendar's notices, once; recover crashed runs (cron / CI schedule)."""
+def tick(paths: tuple[Path, ...], config_path: Path | None, inventory: Path | None,
+         now: datetime | None, fmt: str) -> None:
+    """Send the calendar's notices once, recover crashed runs, start due `run: auto`
+    occurrences (cron / CI schedule)."""
     from maintbook.commands.tick import run_tick
 
-    guarded(lambda: run_tick(paths=paths, config_path=config_path, now=now, fmt=fmt))
+    guarded(lambda: run_tick(paths=paths, config_path=config_path, inventory=inventory,
+                             now=now, fmt=fmt))
 
 
 @main.command()

@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from maintbook import expressions as x
-from maintbook.calls import CONTROLLER_VARS, DELEGATED, Calls, Target, literal
+from maintbook.calls import CONTROLLER_VARS, Calls, Target, literal
 from maintbook.emit import Unsafe
 from maintbook.model import Runbook, Step
 from maintbook.tasks import guarded, set_fact, step_task
@@ -37,13 +37,7 @@ END_HOST = "ansible.builtin.meta"
 
 
 def _controller(task: dict[str, Any]) -> dict[str, Any]:
-    """A task on the controller, once per batch, from a play on the targets: a lifecycle
-    call reads the context and the run from the controller's facts."""
-    task = dict(task)
-    for module in ("maintenance_window", "statuspage_maintenance", "maintenance_notify",
-                   "alertmanager_silence"):
-        if module in task:
-            task[module] = {**task[module], **DELEGATED}
+    """A task on the controller, once per batch, from a play on the targets."""
     return {**task, "delegate_to": "localhost", "run_once": True, "vars": CONTROLLER_VARS}
 
 
@@ -144,6 +138,8 @@ class Compiler(Calls):
                            run_id="{{ maintbook_run_id | default(omit) }}",
                            operator="{{ maintbook_operator | default(omit) }}",
                            force_reason="{{ maintbook_force_reason | default(omit) }}",
+                           now="{{ maintbook_now | default(omit) }}",
+                           occurrence="{{ maintbook_occurrence | default(omit) }}",
                            hosts=hosts, limit="{{ maintbook_limit | default(omit) }}",
                            limit_hosts=limit),
              "tags": ["always"]},
@@ -339,11 +335,11 @@ class Compiler(Calls):
         results = "{" + ", ".join(f"'{name}': maintbook_closing_{name}"
                                   for name, found in closing.items() if found) + "}"
         tasks = [
-            {**self.window("ended", "Work out how the maintenance ended", run="{{ "
-                           "maintbook_run }}", **ending), "tags": ["always"]},
+            {**self.window("ended", "Work out how the maintenance ended", **ending),
+             "tags": ["always"]},
             *[task for found in closing.values() for task in found],
             {**self.window("released", "Release the window and record the outcome",
-                           run="{{ maintbook_run }}", ending="{{ maintbook_end }}",
+                           ending="{{ maintbook_end }}",
                            closing=f"{{{{ {results} }}}}"),
              "tags": ["always"]},
             {"name": "Finish with the outcome", "tags": ["always"],

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
-from datetime import time, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from maintbook.diagnostics import Diagnostic
 from maintbook.loader import Document, load_file
-from maintbook.schema import validate_schema
 from maintbook.store.db import Location
-from maintbook.timeparse import parse_duration
+from maintbook.timeparse import parse_clock, parse_duration, utc_now
 
 TYPES = ("zero-downtime", "brief-interruption", "planned-outage", "extended-outage", "emergency")
 
@@ -165,6 +164,7 @@ class Config:
     templates: Path | None = None
     file: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False)
+    warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
 
     def path(self, relative: str) -> Path:
         """A path from the configuration, resolved against the project root."""
@@ -193,10 +193,6 @@ def _merge(defaults: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def _clock(text: str) -> time:
-    hours, minutes = text.split(":")
-    return time(int(hours), int(minutes))
-
 
 def _type_rule(name: str, data: dict[str, Any]) -> TypeRule:
     max_duration = data.get("max_duration")
@@ -217,7 +213,7 @@ def _blackout(data: dict[str, Any]) -> Blackout:
         start_text=data.get("from"),
         end_text=data.get("to"),
         rrule=data.get("rrule"),
-        local_start=_clock(data["start"]) if "start" in data else None,
+        local_start=parse_clock(data["start"]) if "start" in data else None,
         duration=parse_duration(data["duration"]) if "duration" in data else None,
         tz=data.get("tz", "UTC"),
         holidays=data.get("holidays"),
@@ -233,7 +229,7 @@ def build_policy(data: dict[str, Any]) -> Policy:
             name: WindowRule(
                 name,
                 w["rrule"],
-                _clock(w["start"]),
+                parse_clock(w["start"]),
                 parse_duration(w["duration"]),
                 w.get("tz", "UTC"),
             )
@@ -272,39 +268,82 @@ def default_config(root: Path | None = None) -> Config:
     return build_config({}, root or Path.cwd())
 
 
-def _semantic(document: Document) -> list[Diagnostic]:
-    """Durations and zones the schema cannot check."""
-    problems: list[Diagnostic] = []
-    policy = document.data.get("policy", {})
-    for name, rule in policy.get("types", {}).items():
-        for key in ("max_duration", "notice"):
-            value = rule.get(key)
-            if value is not None:
-                problems += _duration_problem(document, ("policy", "types", name, key), value)
-    for name, window in policy.get("windows", {}).items():
-        problems += _duration_problem(
-            document, ("policy", "windows", name, "duration"), window.get("duration")
+def _problems(document: Document) -> list[Diagnostic]:
+    """Schema and load-time problems of a configuration document, one per mistake."""
+    from maintbook.config_checks import config_findings
+    from maintbook.schema import schema_findings
+
+    schema = schema_findings(document, "config.schema.json")
+    rejected = {finding.path for finding in schema}
+    merged = _merge(DEFAULTS, document.data) if isinstance(document.data, dict) else {}
+    semantic = [
+        finding
+        for finding in config_findings(document, merged)
+        if not any(finding.path[:end] in rejected for end in range(len(finding.path) + 1))
+    ]
+    return [finding.diagnostic for finding in schema + semantic if finding.shown]
+
+
+def _type_place(document: Document, name: str) -> tuple[str | int, ...]:
+    for path in (("policy", "types", name), ("policy", "windows"), ("policy",)):
+        if path in document.source.keys:
+            return path
+    return ()
+
+
+def policy_warnings(document: Document, config: Config, now: datetime) -> list[Diagnostic]:
+    """SPEC §14: types that can never get a slot, calendars that block every window."""
+    from maintbook.satisfiability import unsatisfiable_types
+
+    found = [
+        document.at(
+            _type_place(document, name),
+            "policy-unsatisfiable",
+            message,
+            key=True,
+            severity="warning",
         )
-    for i, blackout in enumerate(policy.get("blackouts", [])):
-        if "duration" in blackout:
-            problems += _duration_problem(
-                document, ("policy", "blackouts", i, "duration"), blackout["duration"]
+        for name, message in unsatisfiable_types(config.policy, now)
+    ]
+    return found + _calendar_warnings(document, config, now)
+
+
+def _calendar_warnings(document: Document, config: Config, now: datetime) -> list[Diagnostic]:
+    """Local ICS calendars only: a URL or a CalDAV server is not fetched to load a file."""
+    from maintbook.calendars_io import CalendarError, ics_events
+    from maintbook.satisfiability import CALENDAR_DAYS, calendar_blocks_all
+
+    found = []
+    for i, item in enumerate(config.calendars):
+        location = item.get("ics")
+        if not isinstance(location, str) or location.startswith(("http://", "https://")):
+            continue
+        name = str(item.get("name", "calendar"))
+        try:
+            events = ics_events(location, name, now, now + CALENDAR_DAYS, root=config.root)
+        except CalendarError:
+            continue  # reported, with its reason, by the commands that read it
+        problem = calendar_blocks_all(config.policy, events, now)
+        if problem is not None:
+            found.append(
+                document.at(
+                    ("calendars", i),
+                    "calendar-blocks-all",
+                    f"calendar {name}: {problem}",
+                    severity="warning",
+                )
             )
-    return problems
+    return found
 
 
-def _duration_problem(
-    document: Document, path: tuple[str | int, ...], value: Any
-) -> list[Diagnostic]:
-    try:
-        parse_duration(value)
-    except (ValueError, TypeError) as exc:
-        return [document.at(path, "config-duration", str(exc))]
-    return []
+def load_config(
+    path: Path | None, now: datetime | None = None
+) -> tuple[Config | None, list[Diagnostic]]:
+    """The project configuration from `path` (None or missing default file: the defaults).
 
-
-def load_config(path: Path | None) -> tuple[Config | None, list[Diagnostic]]:
-    """The project configuration from `path` (None or missing default file: the defaults)."""
+    Errors come back with None (exit 2); warnings (SPEC §14) with the configuration, which
+    also keeps them in `Config.warnings`.
+    """
     if path is None:
         default = Path("maintbook.yml")
         if not default.exists():
@@ -313,9 +352,9 @@ def load_config(path: Path | None) -> tuple[Config | None, list[Diagnostic]]:
     document, problems = load_file(path)
     if document is None:
         return None, problems
-    problems = validate_schema(document, "config.schema.json")
-    if not problems:
-        problems = _semantic(document)
+    problems = _problems(document)
     if any(p.is_error for p in problems):
         return None, problems
-    return build_config(document.data, path.resolve().parent, str(path)), problems
+    config = build_config(document.data, path.resolve().parent, str(path))
+    problems += policy_warnings(document, config, now or utc_now())
+    return replace(config, warnings=tuple(problems)), problems

@@ -10,7 +10,7 @@ No secret is ever part of it: channels name their secrets by `*_env`.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -95,6 +95,17 @@ class Gate:
 
 
 @dataclass(frozen=True)
+class Series:
+    """A recurring runbook's rule: the playbook resolves the occurrence when it runs."""
+
+    rrule: str
+    start: str  # HH:MM
+    tz: str
+    run: str
+    on_conflict: str
+
+
+@dataclass(frozen=True)
 class Context:
     facts: Facts
     gate: Gate
@@ -105,6 +116,7 @@ class Context:
     state: Location
     templates: str | None = None
     config_file: str | None = None
+    series: Series | None = None
 
     def to_dict(self, root: Path | None = None) -> dict[str, Any]:
         """Plain data; with `root`, every path is made relative to it."""
@@ -140,7 +152,9 @@ class Context:
         gate = dict(data["gate"])
         gate["approvals"] = tuple(dict(a) for a in gate["approvals"])
         silence = data.get("silence")
+        series = data.get("series")
         return cls(
+            series=Series(**series) if series else None,
             facts=Facts(**facts),
             gate=Gate(**gate),
             channels=tuple(channels),
@@ -261,6 +275,27 @@ def gate_runbook(ctx: Context) -> Runbook:
     )
 
 
+def series_runbook(ctx: Context) -> Runbook:
+    """The recurring runbook a context of an occurrence belongs to (its rule, no start)."""
+    from maintbook.model import Recurrence
+    from maintbook.timeparse import parse_clock
+
+    assert ctx.series is not None
+    s = ctx.series
+    base = gate_runbook(ctx)
+    return replace(base, window_start=None, occurrence=None,
+                   recurrence=Recurrence(s.rrule, parse_clock(s.start), s.tz, s.run, s.on_conflict))
+
+
+def at_occurrence(ctx: Context, occurrence: Runbook) -> Context:
+    """The context of another occurrence of the same series."""
+    facts = replace(ctx.facts, maintenance=occurrence.maintenance_id,
+                    occurrence=occurrence.occurrence,
+                    window_start=format_utc(occurrence.start),
+                    window_end=format_utc(occurrence.end))
+    return replace(ctx, facts=facts)
+
+
 def build_context(rb: Runbook, config: Config) -> Context:
     """The lifecycle context of one concrete maintenance (a one-off runbook or an occurrence)."""
     silence = None
@@ -268,7 +303,12 @@ def build_context(rb: Runbook, config: Config) -> Context:
         silence = Silence(str(config.alertmanager["url"]), rb.silence)
     from maintbook.runtime.gate import reserve_of
 
+    series = None
+    if rb.recurrence is not None:
+        r = rb.recurrence
+        series = Series(r.rrule, f"{r.start:%H:%M}", r.tz, r.run, r.on_conflict)
     return Context(
+        series=series,
         facts=facts_of(rb),
         gate=gate_of(rb, int(reserve_of(rb).total_seconds())),
         channels=channels_of(rb, config),

@@ -15,7 +15,7 @@ in the order rollback_failed, failed, rolled_back, succeeded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 DRAFT, ANNOUNCED, RUNNING = "draft", "announced", "running"
@@ -152,7 +152,3 @@ def run_outcome(host_states: Mapping[str, str], *, no_go: bool = False) -> str:
 def drained(host_states: Mapping[str, str]) -> list[str]:
     """Hosts left in maintenance mode (when the runbook uses it)."""
     return sorted(h for h, s in host_states.items() if s not in CLEAN_HOST_STATES)
-
-
-def worst(states: Iterable[str]) -> str:
-    return run_outcome({str(i): s for i, s in enumerate(states)})

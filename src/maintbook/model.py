@@ -8,7 +8,7 @@ from typing import Any
 
 from maintbook.digest import content_digest, fingerprints
 from maintbook.loader import Document, PathKey
-from maintbook.timeparse import parse_duration, parse_rfc3339
+from maintbook.timeparse import parse_clock, parse_duration, parse_rfc3339
 
 ACTIONS = ("role", "command", "shell", "http", "wait", "module")
 PHASES = ("precheck", "steps", "verify", "rollback")
@@ -206,17 +206,13 @@ def _steps(document: Document, path: PathKey, items: list[dict[str, Any]]) -> tu
     return tuple(_step(document, (*path, i), item) for i, item in enumerate(items))
 
 
-def _clock(text: str) -> time:
-    hours, minutes = text.split(":")
-    return time(int(hours), int(minutes))
-
 
 def _recurrence(data: dict[str, Any] | None) -> Recurrence | None:
     if data is None:
         return None
     return Recurrence(
         rrule=data["rrule"],
-        start=_clock(data["start"]),
+        start=parse_clock(data["start"]),
         tz=data.get("tz", "UTC"),
         run=data.get("run", "manual"),
         on_conflict=data.get("on_conflict", "next-slot"),

@@ -1,19 +1,26 @@
-"""The maintenance policy of SPEC §5, pure: runbooks, policy, `now` and calendars in.
+"""The maintenance policy of SPEC §5 for one maintenance, pure: runbook, policy, `now` in.
 
-Three entry points:
+Entry points:
 
-* `check_conflicts` / `policy_diagnostics`: what `maintbook check` reports;
-* `runtime_refusals`: the gate of `maintbook run` (and the module's `check` state);
-* `next_slots`: what `maintbook schedule` proposes.
+* `check_conflicts`: every conflict of one concrete window (a one-off runbook or one
+  occurrence of a recurring runbook) — what `maintbook check` reports for it;
+* `slot_conflicts`: the rules of the place in time alone (allowed window, blackouts,
+  overlaps, calendar events) — what moves or skips an occurrence (maintbook.recurrence);
+* `standing_conflicts`: the rules that do not depend on the window (type, duration,
+  approvals) — judged once for a whole series;
+* `runtime_refusals`: the gate of `maintbook run` (and the module's `check` state).
 
-Each conflict check is a small unit in `CHECKS`, named by its kind.
+Many runbooks at once are judged by maintbook.policy_check; free slots are found by
+maintbook.slots. Each conflict check is a small unit in `CHECKS`, named by its kind.
+A recurring runbook (a series) in `others` is ignored: its occurrences yield to one-off
+runbooks (SPEC §11 `on_conflict`, maintbook.recurrence).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from maintbook.calendar import (
     CalendarEvent,
@@ -22,22 +29,19 @@ from maintbook.calendar import (
     blackouts_between,
     contains,
     event_periods,
-    free_slots,
     merge,
     overlaps,
     span_text,
 )
 from maintbook.config import Policy, TypeRule
-from maintbook.diagnostics import Diagnostic
-from maintbook.loader import Document, PathKey
+from maintbook.loader import PathKey
 from maintbook.model import Runbook
+from maintbook.overlap import HostsOf, label, shared_text, target_hosts
 from maintbook.timeparse import format_duration, format_utc
 
-HostsOf = Callable[[str], frozenset[str]]
-
 EARLY_START = timedelta(minutes=15)
-HORIZON = timedelta(days=366)
 START: PathKey = ("window", "start")
+_UNUSED = datetime.min.replace(tzinfo=UTC)  # `now` for checks that do not read it
 
 
 @dataclass(frozen=True)
@@ -60,15 +64,6 @@ class Conflict:
     path: PathKey
     message: str
     severity: str = "error"
-
-
-@dataclass(frozen=True)
-class Slot:
-    """A proposed window: [start, end) inside the allowed window named `window`."""
-
-    start: datetime
-    end: datetime
-    window: str
 
 
 def exempt(runbook: Runbook, rule: TypeRule) -> bool:
@@ -218,40 +213,20 @@ def _approval(ctx: _Context) -> list[Conflict]:
     return approval_problems(ctx.runbook, ctx.rule)
 
 
-def _hosts(pattern: str, hosts_of: HostsOf | None) -> frozenset[str]:
-    return hosts_of(pattern) if hosts_of is not None else frozenset({pattern})
-
-
-def _shared(rb: Runbook, other: Runbook, hosts: frozenset[str], hosts_of: HostsOf | None) -> str:
-    """`system database, api and host db1`, or '' when nothing is shared."""
-    systems = [s for s in rb.systems if s in other.systems]
-    common = sorted(hosts & _hosts(other.targets.hosts, hosts_of))
-    parts = []
-    if systems:
-        parts.append(("systems " if len(systems) > 1 else "system ") + ", ".join(systems))
-    if common:
-        parts.append(("hosts " if len(common) > 1 else "host ") + ", ".join(common))
-    return " and ".join(parts)
-
-
 def _overlap(ctx: _Context) -> list[Conflict]:
     """overlap. fails: another runbook at the same time on system database."""
     rb = ctx.runbook
-    hosts = _hosts(rb.targets.hosts, ctx.hosts_of)
+    hosts = target_hosts(rb.targets.hosts, ctx.hosts_of)
     found = []
     for other in ctx.others:
-        if other.id == rb.id or not overlaps(rb.start, rb.end, other.start, other.end):
+        if other.is_series or other.id == rb.id:
             continue
-        shared = _shared(rb, other, hosts, ctx.hosts_of)
+        if not overlaps(rb.start, rb.end, other.start, other.end):
+            continue
+        shared = shared_text(rb, other, hosts, ctx.hosts_of)
         if shared:
-            line = other.lines.get("window", 1)
             found.append(
-                Conflict(
-                    "overlap",
-                    "overlap",
-                    START,
-                    f"overlap with {other.id} ({other.file}:{line}) on {shared}",
-                )
+                Conflict("overlap", "overlap", START, f"overlap with {label(other)} on {shared}")
             )
     return found
 
@@ -279,6 +254,8 @@ CHECKS: tuple[tuple[str, Callable[[_Context], list[Conflict]]], ...] = (
     ("overlap", _overlap),
     ("calendar", _calendar),
 )
+SLOT_KINDS = ("outside-window", "blackout", "overlap", "calendar")
+STANDING_KINDS = ("duration", "approval")
 
 
 def _unknown_type(runbook: Runbook, policy: Policy) -> Conflict:
@@ -291,6 +268,22 @@ def _unknown_type(runbook: Runbook, policy: Policy) -> Conflict:
     )
 
 
+def _run(
+    kinds: Sequence[str],
+    runbook: Runbook,
+    policy: Policy,
+    now: datetime,
+    others: Sequence[Runbook] = (),
+    events: Sequence[CalendarEvent] = (),
+    hosts_of: HostsOf | None = None,
+) -> list[Conflict]:
+    rule = policy.types.get(runbook.type)
+    if rule is None:
+        return [_unknown_type(runbook, policy)]
+    ctx = _Context(runbook, rule, policy, now, others, events, hosts_of)
+    return [conflict for kind, check in CHECKS if kind in kinds for conflict in check(ctx)]
+
+
 def check_conflicts(
     runbook: Runbook,
     policy: Policy,
@@ -299,53 +292,35 @@ def check_conflicts(
     events: Sequence[CalendarEvent],
     hosts_of: HostsOf | None = None,
 ) -> list[Conflict]:
-    """Every conflict of SPEC §5 for one runbook, in the order of `CHECKS`.
+    """Every conflict of SPEC §5 for one concrete window, in the order of `CHECKS`.
 
     An emergency (a type with `blackouts: ignore`) is exempt from windows (its type allows
     any time), notice and blackouts; an overridden blackout or calendar event is reported
     with severity "info". Raises ValueError for a policy the engine cannot expand.
     """
-    rule = policy.types.get(runbook.type)
-    if rule is None:
-        return [_unknown_type(runbook, policy)]
-    ctx = _Context(runbook, rule, policy, now, others, events, hosts_of)
-    return [conflict for _, check in CHECKS for conflict in check(ctx)]
+    return _run([kind for kind, _ in CHECKS], runbook, policy, now, others, events, hosts_of)
 
 
-def _locate(document: Document, path: PathKey) -> tuple[PathKey, bool]:
-    """The path to point at: the value when the document has it, else the `type` key."""
-    if path in document.source.values:
-        return path, False
-    return ("type",), True
-
-
-def policy_diagnostics(
-    pairs: Sequence[tuple[Document, Runbook]],
+def slot_conflicts(
+    runbook: Runbook,
     policy: Policy,
-    now: datetime,
+    others: Sequence[Runbook],
     events: Sequence[CalendarEvent],
     hosts_of: HostsOf | None = None,
-    *,
-    others: Sequence[Runbook] = (),
-) -> list[Diagnostic]:
-    """The conflicts of each runbook as positioned diagnostics.
+) -> list[Conflict]:
+    """The conflicts of the window's place in time: outside-window, blackout, overlap, calendar.
 
-    Each runbook is compared with the other runbooks of `pairs` and with `others` (booked
-    runbooks that are not being checked); a runbook never overlaps its own id.
+    passes: planned-outage 2026-11-08T03:00Z for 1h; fails: 2026-12-20T03:00Z (blackout).
     """
-    booked = [rb for _, rb in pairs] + [
-        rb for rb in others if rb.id not in {r.id for _, r in pairs}
-    ]
-    found: list[Diagnostic] = []
-    for document, runbook in pairs:
-        for conflict in check_conflicts(runbook, policy, now, booked, events, hosts_of):
-            path, key = _locate(document, conflict.path)
-            found.append(
-                document.at(
-                    path, conflict.code, conflict.message, key=key, severity=conflict.severity
-                )
-            )
-    return found
+    return _run(SLOT_KINDS, runbook, policy, _UNUSED, others, events, hosts_of)
+
+
+def standing_conflicts(runbook: Runbook, policy: Policy) -> list[Conflict]:
+    """The conflicts that do not depend on the window: type, duration, approvals.
+
+    passes: planned-outage of 2h approved by vp-engineering; fails: of 3h (2h maximum).
+    """
+    return _run(STANDING_KINDS, runbook, policy, _UNUSED)
 
 
 # --------------------------------------------------------------------------- run time
@@ -427,70 +402,3 @@ def _reservation_refusals(
                 f"{format_utc(held.start)} to {format_utc(held.end)}"
             )
     return reasons
-
-
-# --------------------------------------------------------------------------- schedule
-
-
-def _blockers(
-    runbook: Runbook,
-    rule: TypeRule,
-    policy: Policy,
-    low: datetime,
-    high: datetime,
-    others: Sequence[Runbook],
-    events: Sequence[CalendarEvent],
-    hosts_of: HostsOf | None,
-) -> list[Interval]:
-    """Everything a slot must not overlap: blackouts, events, runbooks sharing a resource."""
-    blocked: list[Interval] = []
-    if not exempt(runbook, rule):
-        blocked += [(p.start, p.end) for p in blackouts_between(policy, low, high)]
-        blocked += [(p.start, p.end) for p in event_periods(events, low, high)]
-    hosts = _hosts(runbook.targets.hosts, hosts_of)
-    blocked += [
-        (o.start, o.end)
-        for o in others
-        if o.id != runbook.id
-        and o.end > low
-        and o.start < high
-        and _shared(runbook, o, hosts, hosts_of)
-    ]
-    return blocked
-
-
-def next_slots(
-    runbook: Runbook,
-    policy: Policy,
-    now: datetime,
-    after: datetime | None,
-    count: int,
-    others: Sequence[Runbook],
-    events: Sequence[CalendarEvent],
-    hosts_of: HostsOf | None = None,
-    *,
-    horizon: timedelta = HORIZON,
-) -> list[Slot]:
-    """The next `count` slots for the runbook's duration that satisfy every time rule.
-
-    A slot starts no earlier than max(after, now + notice), lies in an allowed window of
-    the type, overlaps no blackout, calendar event or runbook sharing a system or host, and
-    starts within `horizon` of that bound. A duration over the type's maximum has no slot.
-    Approvals do not depend on time: `check` reports them.
-    """
-    rule = policy.types.get(runbook.type)
-    if rule is None or (rule.max_duration is not None and runbook.duration > rule.max_duration):
-        return []
-    notice = timedelta(0) if exempt(runbook, rule) else rule.notice
-    low = max(after or now, now + notice)
-    high = low + horizon
-    allowed = (
-        None
-        if exempt(runbook, rule)
-        else allowed_periods(policy, rule, low, high + runbook.duration)
-    )
-    blockers = _blockers(
-        runbook, rule, policy, low, high + runbook.duration, others, events, hosts_of
-    )
-    slots = free_slots(allowed, blockers, low, runbook.duration, high, count)
-    return [Slot(p.start, p.end, p.name) for p in slots]

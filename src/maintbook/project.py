@@ -2,31 +2,40 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import click
 
 from maintbook.checks import Context, run_checks
 from maintbook.config import Config, load_config
-from maintbook.diagnostics import Diagnostic, has_errors, report, sort_diagnostics
+from maintbook.diagnostics import REPORTERS, Diagnostic, has_errors, report, sort_diagnostics
 from maintbook.errors import UsageError
-from maintbook.loader import Document, load_file
+from maintbook.judged import policy_view
+from maintbook.loader import Document, Finding, load_file
 from maintbook.model import Runbook, build_runbook
 from maintbook.resources import shipped
-from maintbook.schema import validate_schema
+from maintbook.schema import schema_findings
 
 RUNBOOK_SUFFIXES = (".yml", ".yaml")
 
 
 @dataclass(frozen=True)
 class Loaded:
-    """One runbook file after loading: its document and model when they could be built."""
+    """One runbook file after loading: its document and model when they could be built.
+
+    `judged` is what the policy can judge: the runbook itself when it is valid, or its
+    policy fields when only other parts have errors (`judged.policy_view`).
+    """
 
     path: Path
     document: Document | None
     runbook: Runbook | None
     diagnostics: tuple[Diagnostic, ...]
+    judged: Runbook | None = None
 
 
 def collect_files(paths: Sequence[Path]) -> list[Path]:
@@ -46,7 +55,12 @@ def collect_files(paths: Sequence[Path]) -> list[Path]:
 
 def role_paths(config: Config) -> tuple[Path, ...]:
     """The project's roles/ first, then the roles shipped with maintbook."""
-    paths = [config.root / "roles", shipped("roles")]
+    return _role_paths(config.root)
+
+
+@functools.lru_cache(maxsize=64)
+def _role_paths(root: Path) -> tuple[Path, ...]:
+    paths = [root / "roles", shipped("roles")]
     unique: list[Path] = []
     for path in paths:
         if path.resolve() not in [p.resolve() for p in unique]:
@@ -54,42 +68,97 @@ def role_paths(config: Config) -> tuple[Path, ...]:
     return tuple(unique)
 
 
+def _consequences_dropped(schema: list[Finding], semantic: list[Finding]) -> list[Finding]:
+    """Semantic findings about a value the schema already rejected are the same mistake."""
+    rejected = {finding.path for finding in schema if finding.diagnostic.is_error}
+    return [
+        finding
+        for finding in semantic
+        if not any(finding.path[:end] in rejected for end in range(len(finding.path) + 1))
+    ]
+
+
 def load_runbook(path: Path, config: Config) -> Loaded:
-    """Load, schema-check and semantically check one file; build its model if it is clean."""
+    """Load one file and find every schema and semantic problem of it in one pass.
+
+    The model is built only from a file without errors; `judged` also from one whose
+    errors lie outside the fields the policy reads.
+    """
     document, problems = load_file(path)
     if document is None:
         return Loaded(path, None, None, tuple(problems))
-    problems = validate_schema(document, "runbook.schema.json")
-    if not problems:
-        problems = run_checks(document, Context(config, role_paths(config)))
-    runbook = None if has_errors(problems) else build_runbook(document)
-    return Loaded(path, document, runbook, tuple(problems))
+    schema = schema_findings(document, "runbook.schema.json")
+    semantic = run_checks(document, Context(config, role_paths(config)))
+    findings = schema + _consequences_dropped(schema, semantic)
+    diagnostics = tuple(finding.diagnostic for finding in findings if finding.shown)
+    if has_errors(diagnostics):
+        return Loaded(path, document, None, diagnostics, policy_view(document, findings))
+    runbook = build_runbook(document)
+    return Loaded(path, document, runbook, diagnostics, runbook)
 
 
-def load_runbooks(paths: Sequence[Path], config: Config) -> list[Loaded]:
-    return [load_runbook(path, config) for path in collect_files(paths)]
+def load_runbooks(
+    paths: Sequence[Path], config: Config, *, skip: frozenset[Path] = frozenset()
+) -> list[Loaded]:
+    """Every runbook file under `paths`, except those whose resolved path is in `skip`."""
+    files = collect_files(paths)
+    if skip:
+        files = [path for path in files if path.resolve() not in skip]
+    return [load_runbook(path, config) for path in files]
 
 
-def require_config(config_path: Path | None, fmt: str) -> Config:
-    """The configuration, or a UsageError carrying its diagnostics (exit 2)."""
-    config, problems = load_config(config_path)
+def require_config(
+    config_path: Path | None, fmt: str, now: datetime | None = None, *, echo: bool = True
+) -> Config:
+    """The configuration, or a UsageError carrying its diagnostics (exit 2).
+
+    Its warnings (SPEC §14) go to stderr unless `echo` is False (validate prints them with
+    its own diagnostics).
+    """
+    config, problems = load_config(config_path, now)
     if config is None:
         raise UsageError(report(sort_diagnostics(problems), fmt).rstrip("\n"))
+    if echo and config.warnings:
+        fmt = fmt if fmt in REPORTERS else "text"
+        click.echo(report(sort_diagnostics(config.warnings), fmt), nl=False, err=True)
     return config
 
 
-def select_occurrence(runbook: Runbook, config: Config, now: datetime) -> Runbook:
+def select_occurrence(runbook: Runbook, config: Config, now: datetime, *,
+                      first: datetime | None = None, ahead: bool = False) -> Runbook:
     """A one-off runbook as it is; for a recurring one, the occurrence whose run window is
-    open now, else the next one (the compiled playbook and `run` need a concrete window)."""
+    open now (SPEC §11), or with `ahead` (a forced or check run, a compile) the next one.
+
+    `first`: the planned start of the series' first occurrence as announced (None: the
+    notice is not judged here).
+    """
     if not runbook.is_series:
         return runbook
-    from maintbook.recurrence_select import pick
+    from maintbook.booking import booked_runbooks, events_between
+    from maintbook.recurrence import NO_NOTICE, current_occurrence, next_occurrence
 
-    return pick(runbook, config, now)
+    others = booked_runbooks(config, [Path(runbook.file)])
+    events = events_between(config, now - timedelta(days=1), now + timedelta(days=32))
+    announced = first or NO_NOTICE
+    current = current_occurrence(runbook, config.policy, now=now, others=others,
+                                 events=events, first=announced)
+    if current is not None and current.takes_place:
+        return current.runbook
+    upcoming = next_occurrence(runbook, config.policy, now=now, others=others, events=events,
+                               first=announced)
+    if upcoming is None or upcoming.start is None:
+        raise UsageError(f"{runbook.id}: no occurrence of its recurrence within a year")
+    if ahead:
+        return upcoming.runbook
+    raise UsageError(
+        f"{runbook.id}: no occurrence is open now; the next is {upcoming.maintenance_id} "
+        f"from {upcoming.start:%Y-%m-%dT%H:%MZ}. Run it then, or now with --force-window "
+        "--reason TEXT")
 
 
-def load_concrete(target: str, config: Config, now: datetime) -> Runbook:
-    """`runbooks/x.yml` or `runbooks/x.yml@20261206T0200Z`: the maintenance it names."""
+def load_concrete(target: str, config: Config, now: datetime, *, ahead: bool = True) -> Runbook:
+    """`runbooks/x.yml` or `runbooks/x.yml@20261206T0200Z`: the maintenance it names (for a
+    series without an occurrence: the open one, or with `ahead` the next)."""
     path_text, _, occurrence = target.partition("@")
     path = Path(path_text)
     if not path.is_file():
@@ -99,11 +168,27 @@ def load_concrete(target: str, config: Config, now: datetime) -> Runbook:
         raise UsageError(f"{path} is not valid; maintbook validate {path} says why")
     runbook = loaded.runbook
     if not occurrence:
-        return select_occurrence(runbook, config, now)
+        return select_occurrence(runbook, config, now, ahead=ahead)
     if not runbook.is_series:
         raise UsageError(f"{path} does not recur: it has no occurrence {occurrence!r}")
     try:
-        start = datetime.strptime(occurrence, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+        planned = datetime.strptime(occurrence, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
     except ValueError:
         raise UsageError(f"occurrence {occurrence!r}: write it as YYYYMMDDTHHMMZ") from None
-    return runbook.at(start)
+    return resolve_occurrence(runbook, config, planned, now)
+
+
+def resolve_occurrence(runbook: Runbook, config: Config, planned: datetime,
+                       now: datetime) -> Runbook:
+    """The occurrence planned at `planned`, where the policy puts it (moved, SPEC §11)."""
+    from maintbook.booking import booked_runbooks, events_between
+    from maintbook.recurrence import NO_NOTICE, occurrences
+
+    others = booked_runbooks(config, [Path(runbook.file)])
+    events = events_between(config, planned - timedelta(days=1), planned + timedelta(days=32))
+    found = occurrences(runbook, config.policy, start=planned,
+                        end=planned + timedelta(seconds=1), now=now, others=others,
+                        events=events, first=NO_NOTICE)
+    if not found:
+        raise UsageError(f"{runbook.id} has no occurrence planned at {planned:%Y-%m-%dT%H:%MZ}")
+    return found[0].runbook

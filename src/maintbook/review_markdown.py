@@ -78,6 +78,17 @@ def _summary(page: Page) -> list[str]:
     return table(["", ""], rows)
 
 
+def _series(page: Page) -> list[str]:
+    """The series' next occurrences, as the policy places them."""
+    rows = [(item.occurrence, item.planned,
+             f"{item.start} to {item.end}" if item.start else "—", item.status,
+             item.reason or "—") for item in page.when.series]
+    lines = [f"This page shows {code(page.maintenance)}; the series' next occurrences from "
+             f"{page.judged_at} (notice not judged: a series is announced once, before its "
+             "first occurrence):", ""]
+    return lines + table(["occurrence", "planned", "takes place", "status", "why"], rows)
+
+
 def _impact(page: Page) -> list[str]:
     if page.impact is None:
         return ["No `impact` given: public notices and the status page have no customer text."]
@@ -188,7 +199,8 @@ def markdown(page: Page) -> str:
         lines += ["", page.description]
     if page.justification:
         lines += ["", f"**Why:** {page.justification}"]
-    sections = [("Impact", _impact(page)), ("Notices", _notices(page.notices)),
+    sections = [("Occurrences", _series(page))] if page.when.series else []
+    sections += [("Impact", _impact(page)), ("Notices", _notices(page.notices)),
                 ("Approvals", _approvals(page.approvals)),
                 ("Conflicts", _conflicts(page.conflicts, page.judged_at)),
                 ("Targets", _targets(page.targets))]

@@ -22,7 +22,9 @@ from maintbook.config import Config
 from maintbook.ledger_view import LedgerView
 from maintbook.loader import Document
 from maintbook.model import PHASES, Runbook
-from maintbook.policy import HostsOf, policy_diagnostics
+from maintbook.overlap import HostsOf
+from maintbook.policy_check import policy_diagnostics
+from maintbook.recurrence import Occurrence
 from maintbook.review_undo import Undo, undo_plan
 from maintbook.runtime.gate import reserve_of
 from maintbook.site.times import span, zones
@@ -38,6 +40,18 @@ class ZoneTime:
 
 
 @dataclass(frozen=True)
+class SeriesItem:
+    """One coming occurrence of a series, as the policy judges it (maintbook.recurrence)."""
+
+    occurrence: str  # <id>@<YYYYMMDDTHHMMZ> of its planned start
+    planned: str
+    start: str | None  # None: skipped
+    end: str | None
+    status: str  # planned | moved | skipped
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class When:
     start: str
     end: str
@@ -45,6 +59,7 @@ class When:
     zones: tuple[ZoneTime, ...]
     recurrence: str | None = None  # `FREQ=WEEKLY;BYDAY=SU at 03:00 UTC`
     occurrence: str | None = None  # the occurrence this page judges
+    series: tuple[SeriesItem, ...] = ()  # the series' next occurrences, from `now`
 
 
 @dataclass(frozen=True)
@@ -186,7 +201,13 @@ def _zone_names(config: Config) -> list[str]:
     return ["UTC", *(n for n in dict.fromkeys(names) if n != "UTC")]
 
 
-def when_of(rb: Runbook, config: Config) -> When:
+def series_item(item: Occurrence) -> SeriesItem:
+    return SeriesItem(item.maintenance_id, format_utc(item.planned_start),
+                      format_utc(item.start) if item.start else None,
+                      format_utc(item.end) if item.end else None, item.status, item.reason)
+
+
+def when_of(rb: Runbook, config: Config, upcoming: Sequence[Occurrence] = ()) -> When:
     names = _zone_names(config)
     texts = []
     for name, zone in zip(names, zones(names), strict=True):
@@ -198,7 +219,8 @@ def when_of(rb: Runbook, config: Config) -> When:
         recurrence = f"{r.rrule} at {r.start:%H:%M} {r.tz} (run: {r.run}, on conflict: " \
                      f"{r.on_conflict})"
     return When(format_utc(rb.start), format_utc(rb.end), format_duration(rb.duration),
-                tuple(texts), recurrence, rb.occurrence)
+                tuple(texts), recurrence, rb.occurrence,
+                tuple(series_item(item) for item in upcoming))
 
 
 # ---------------------------------------------------------------- notices
@@ -348,19 +370,24 @@ def deadline_of(rb: Runbook) -> Deadline:
 
 def build_page(document: Document, rb: Runbook, config: Config, now: datetime, *,
                others: Sequence[Runbook], events: Sequence[CalendarEvent],
-               ledger: LedgerView, hosts_of: HostsOf | None = None) -> Page:
-    """The page of one concrete maintenance (a one-off runbook or one occurrence)."""
+               ledger: LedgerView, hosts_of: HostsOf | None = None,
+               series: Runbook | None = None, upcoming: Sequence[Occurrence] = ()) -> Page:
+    """The page of one concrete maintenance (a one-off runbook or one occurrence).
+
+    For an occurrence, `series` is its recurring runbook (whose conflicts are judged as
+    `maintbook check` judges a series) and `upcoming` the series' next occurrences.
+    """
     data = document.data
     impact = {"summary": rb.impact.summary, "expect": rb.impact.expect} if rb.impact else None
     return Page(
         file=document.file, id=rb.id, maintenance=rb.maintenance_id, title=rb.title,
         owner=rb.owner, type=rb.type, risk=rb.risk, systems=rb.systems,
-        judged_at=format_utc(now), when=when_of(rb, config),
+        judged_at=format_utc(now), when=when_of(rb, config, upcoming),
         description=rb.description.strip(), justification=rb.justification.strip(),
         impact=impact, maintenance_mode=rb.maintenance_mode, components=rb.components,
         silence=rb.silence, notices=notices_of(rb, config, ledger, now),
         approvals=approvals_of(document, rb, config),
-        conflicts=conflicts_of(document, rb, config, now, others, events, hosts_of),
+        conflicts=conflicts_of(document, series or rb, config, now, others, events, hosts_of),
         targets=targets_of(data, rb), phases=phases_of(data), soak=soak_of(data, rb),
         undo=undo_plan(rb), deadline=deadline_of(rb), on_interrupt=rb.on_interrupt,
     )

@@ -15,9 +15,9 @@ from maintbook.approvals import approval_entry
 from maintbook.config import default_config
 from maintbook.loader import parse_text
 from maintbook.model import build_runbook
-from maintbook.policy import next_slots
 from maintbook.resources import shipped
 from maintbook.runbook_edit import add_approval
+from maintbook.slots import next_slots
 from maintbook.timeparse import format_utc
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "init"

@@ -1,16 +1,27 @@
-"""JSON Schema validation whose errors point at the offending key or value."""
+"""JSON Schema validation whose errors point at the offending key or value.
+
+Each shipped schema is prepared once per process: its patterns get the meaning JSON Schema
+gives them (ECMA-262: `$` ends the text, `\\d` is 0-9, where Python's `re` would accept a
+trailing newline or Arabic-Indic digits), and it is compiled twice: by fastjsonschema, a
+quick yes/no that almost every valid file stops at, and by jsonschema, which explains
+what is wrong in a file that is not valid.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import copy
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from maintbook.diagnostics import Diagnostic
-from maintbook.loader import Document, PathKey
+from maintbook.loader import Document, Finding, PathKey
 from maintbook.resources import schema
+from maintbook.suggest import closest
 
 
 def dotted(path: PathKey) -> str:
@@ -66,7 +77,7 @@ def _form(sub: Any) -> str:
     elif high is not None:
         text += f" of at most {high}"
     if "pattern" in sub:
-        text += f" matching {sub['pattern']}"
+        text += f" matching {_AUTHORED.get(sub['pattern'], sub['pattern'])}"
     return text
 
 
@@ -91,12 +102,9 @@ def _message(error: ValidationError) -> tuple[str, PathKey, bool]:
     kind = error.validator
     value = error.instance
     if kind == "additionalProperties":
-        schema = error.schema if isinstance(error.schema, dict) else {}
-        allowed = sorted(schema.get("properties", {}))
-        extra = sorted(set(value) - set(allowed)) if isinstance(value, dict) else []
+        extra = _extra_keys(error)
         name = extra[0] if extra else "?"
-        hint = f"; allowed: {_allowed(allowed)}" if allowed else ""
-        return f"unknown key {name!r} in {where}{hint}", (*path, name), True
+        return _unknown_key(error, name, where), (*path, name), True
     if kind == "required":
         missing = str(error.message).split("'")[1] if "'" in error.message else "?"
         return f"{where} is missing the required key {missing!r}", path, len(path) > 0
@@ -104,7 +112,9 @@ def _message(error: ValidationError) -> tuple[str, PathKey, bool]:
         choices: list[Any] = (
             list(error.schema.get("enum", [])) if isinstance(error.schema, dict) else []
         )
-        return f"{where} is {value!r}; allowed: {_allowed(choices)}", path, False
+        hint = closest(value, [str(c) for c in choices]) if isinstance(value, str) else None
+        mean = f"; did you mean {hint!r}?" if hint else ""
+        return f"{where} is {_short(value)}; allowed: {_allowed(choices)}{mean}", path, False
     if kind == "const":
         return f"{where} is {value!r}; it must be {error.validator_value!r}", path, False
     if kind == "type":
@@ -130,11 +140,8 @@ def _message(error: ValidationError) -> tuple[str, PathKey, bool]:
     if kind == "maxLength":
         return f"{where} is longer than {error.validator_value} characters", path, False
     if kind == "pattern":
-        return (
-            (f"{where} is {_short(value)}; it must match the pattern {error.validator_value}"),
-            path,
-            False,
-        )
+        shown = _AUTHORED.get(str(error.validator_value), error.validator_value)
+        return f"{where} is {_short(value)}; it must match the pattern {shown}", path, False
     if kind in ("minimum", "maximum"):
         word = "at least" if kind == "minimum" else "at most"
         return f"{where} is {value!r}; it must be {word} {error.validator_value}", path, False
@@ -146,21 +153,143 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _errors(document: Document, schema_name: str) -> Iterator[ValidationError]:
-    validator = Draft202012Validator(schema(schema_name))
-    yield from validator.iter_errors(document.data)
+def _extra_keys(error: ValidationError) -> list[str]:
+    schema_part = error.schema if isinstance(error.schema, dict) else {}
+    allowed = set(schema_part.get("properties", {}))
+    value = error.instance
+    return sorted(str(k) for k in value if k not in allowed) if isinstance(value, dict) else []
+
+
+def _unknown_key(error: ValidationError, name: str, where: str) -> str:
+    """`unknown key 'durration' in window; did you mean 'duration'?` (else the allowed keys)."""
+    schema_part = error.schema if isinstance(error.schema, dict) else {}
+    allowed = sorted(schema_part.get("properties", {}))
+    hint = closest(name, allowed)
+    if hint:
+        return f"unknown key {name!r} in {where}; did you mean {hint!r}?"
+    listed = f"; allowed: {_allowed(allowed)}" if allowed else ""
+    return f"unknown key {name!r} in {where}{listed}"
+
+
+# --------------------------------------------------------------------------- preparation
+
+_AUTHORED: dict[str, str] = {}  # prepared pattern -> the pattern as the schema spells it
+
+
+def ecma_pattern(pattern: str) -> str:
+    """An ECMA-262 pattern rewritten for Python's `re` with the same meaning.
+
+    `$` outside a character class becomes `\\Z`, so "MNT-2026-0042\\n" does not match
+    `^MNT-[0-9]{4}-[0-9]{4}$`; `(?a)` makes `\\d`, `\\w` and `\\s` ASCII-only, as in ECMA-262.
+    """
+    out: list[str] = []
+    in_class = escaped = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in "[]":
+            in_class = char == "["
+        elif char == "$" and not in_class:
+            char = "\\Z"
+        out.append(char)
+    prepared = "(?a)" + "".join(out)
+    _AUTHORED[prepared] = pattern
+    return prepared
+
+
+def _prepare(node: Any, *, wrap_refs: bool) -> Any:
+    """A copy of a schema with prepared patterns; `wrap_refs` moves `$ref` under `allOf`
+    when it has sibling keywords (2020-12 applies them, draft-7 validators ignore them)."""
+    if isinstance(node, list):
+        return [_prepare(item, wrap_refs=wrap_refs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _prepare(value, wrap_refs=wrap_refs) for key, value in node.items()}
+    if isinstance(out.get("pattern"), str):
+        out["pattern"] = ecma_pattern(out["pattern"])
+    if wrap_refs and "$ref" in out and len(out.keys() - {"$ref", "title", "description"}) > 0:
+        out["allOf"] = [*out.get("allOf", []), {"$ref": out.pop("$ref")}]
+    return out
+
+
+@functools.cache
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(_prepare(schema(name), wrap_refs=False))
+
+
+@functools.cache
+def _quick(name: str) -> Callable[[Any], Any] | None:
+    """fastjsonschema's compiled check of a shipped schema (None: not installed)."""
+    try:
+        import fastjsonschema
+    except ImportError:  # pragma: no cover - a dependency; jsonschema alone is only slower
+        return None
+    prepared = _prepare(copy.deepcopy(schema(name)), wrap_refs=True)
+    check: Callable[[Any], Any] = fastjsonschema.compile(prepared)
+    return check
+
+
+def is_valid(data: Any, name: str) -> bool:
+    """Whether `data` satisfies the shipped schema `name` (the quick check when it can)."""
+    quick = _quick(name)
+    if quick is None:
+        return bool(_validator(name).is_valid(data))
+    try:
+        quick(data)
+    except Exception:  # JsonSchemaException, or a value the generated code cannot compare
+        return bool(_validator(name).is_valid(data))
+    return True
+
+
+def _findings(document: Document, error: ValidationError) -> Iterator[Finding]:
+    leaf = _leaf(error)
+    code = f"schema-{leaf.validator}"
+    if leaf.validator == "additionalProperties":
+        where = dotted(tuple(leaf.absolute_path))
+        for name in _extra_keys(leaf):
+            path = (*leaf.absolute_path, name)
+            yield document.find(path, code, _unknown_key(leaf, name, where), key=True)
+        return
+    message, path, at_key = _message(leaf)
+    if leaf.validator == "required":  # the finding concerns the missing member
+        missing = str(leaf.message).split("'")[1] if "'" in leaf.message else "?"
+        yield Finding((*path, missing), document.at(path, code, message, key=at_key))
+        return
+    yield document.find(path, code, message, key=at_key)
+
+
+def _misspelt(findings: list[Finding]) -> set[PathKey]:
+    """Paths of required keys an unknown key's did-you-mean already names (one mistake)."""
+    found: set[PathKey] = set()
+    for finding in findings:
+        message = finding.diagnostic.message
+        if finding.diagnostic.code == "schema-additionalProperties" and "did you mean '" in message:
+            found.add((*finding.path[:-1], message.rsplit("did you mean '", 1)[1][:-2]))
+    return found
+
+
+def schema_findings(document: Document, schema_name: str) -> list[Finding]:
+    """Every schema error with the path it concerns, one per mistake."""
+    if is_valid(document.data, schema_name):
+        return []
+    found: list[Finding] = []
+    seen: set[tuple[PathKey, str]] = set()
+    for error in _validator(schema_name).iter_errors(document.data):
+        for finding in _findings(document, error):
+            if (finding.path, finding.diagnostic.message) not in seen:
+                seen.add((finding.path, finding.diagnostic.message))
+                found.append(finding)
+    misspelt = _misspelt(found)
+    return [
+        replace(f, shown=False)
+        if f.diagnostic.code == "schema-required" and f.path in misspelt
+        else f
+        for f in found
+    ]
 
 
 def validate_schema(document: Document, schema_name: str) -> list[Diagnostic]:
     """Every schema error as a diagnostic, the most relevant first for each place."""
-    diagnostics: list[Diagnostic] = []
-    seen: set[tuple[PathKey, str]] = set()
-    for error in _errors(document, schema_name):
-        leaf = _leaf(error)
-        message, path, at_key = _message(leaf)
-        if (path, message) in seen:
-            continue
-        seen.add((path, message))
-        code = f"schema-{leaf.validator}"
-        diagnostics.append(document.at(path, code, message, key=at_key))
-    return diagnostics
+    return [f.diagnostic for f in schema_findings(document, schema_name) if f.shown]

@@ -50,8 +50,13 @@ def action(step: Step, phase: str) -> dict[str, Any]:
         prefix = f"{step.action}_"
         role_vars = {k if k.startswith(prefix) else prefix + k: v for k, v in step.vars.items()}
         call: dict[str, Any] = {"ansible.builtin.include_role": {"name": step.action}}
+        apply: dict[str, Any] = {}
         if step.timeout is not None:
-            call["ansible.builtin.include_role"]["apply"] = {"timeout": _seconds(step.timeout)}
+            apply["timeout"] = _seconds(step.timeout)
+        if step.delegate_to is not None:  # a role's tasks run where the step says
+            apply["delegate_to"] = Unsafe(step.delegate_to)
+        if apply:
+            call["ansible.builtin.include_role"]["apply"] = apply
         if role_vars:
             call["vars"] = role_vars
         return call
@@ -90,7 +95,7 @@ def step_task(step: Step, ref: StepRef, file: str, when: list[str]) -> Commented
         task["when"] = conditions if len(conditions) > 1 else conditions[0]
     if step.run_once is not None:
         task["run_once"] = step.run_once
-    if step.delegate_to is not None:
+    if step.delegate_to is not None and step.kind != "role":
         task["delegate_to"] = Unsafe(step.delegate_to)
     task["tags"] = [ref.phase if ref.phase in ("precheck", "steps", "verify") else "rollback",
                     *step.tags]

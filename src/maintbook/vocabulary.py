@@ -34,8 +34,7 @@ class StepRef:
 
     @property
     def task(self) -> str:
-        if self.undoes is not None:
-            return f"Rollback of {self.undoes} | {self.name}"
+        """`Step | Back up the database`: step names are unique within a runbook."""
         return f"{LABEL[self.phase]} | {self.name}"
 
     @property

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from dateutil.rrule import rrulestr
 from policy_support import policy_with, utc
 
 from maintbook.calendar import (
@@ -15,8 +16,11 @@ from maintbook.calendar import (
     free_slots,
     merge,
     overlaps,
+    rule_between,
+    rule_starts,
     span_text,
     window_periods,
+    zone_info,
 )
 from maintbook.config import Blackout, Policy, WindowRule
 
@@ -198,3 +202,43 @@ def test_free_slots_one_per_window_and_any_time(policy: Policy) -> None:
         (utc(2026, 11, 18, 2), "secondary")]
     anytime = free_slots(None, blockers, utc(2026, 11, 4, 1), H, utc(2026, 12, 1), 2)
     assert [s.start for s in anytime] == [utc(2026, 11, 4, 1), utc(2026, 11, 4, 3)]
+
+
+RULES = ["FREQ=WEEKLY;BYDAY=SU", "FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH",
+         "FREQ=WEEKLY;INTERVAL=3;WKST=SU;BYDAY=SU,SA", "FREQ=MONTHLY;BYDAY=1SU", "FREQ=MONTHLY",
+         "FREQ=MONTHLY;INTERVAL=5;BYMONTHDAY=-1", "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+         "FREQ=YEARLY;INTERVAL=3;BYMONTH=2;BYMONTHDAY=29", "FREQ=YEARLY;BYWEEKNO=1,53;BYDAY=MO",
+         "FREQ=YEARLY;BYEASTER=-2", "FREQ=YEARLY", "FREQ=YEARLY;INTERVAL=2",
+         "FREQ=DAILY;INTERVAL=9", "FREQ=DAILY;BYHOUR=1,13",
+         "FREQ=HOURLY;INTERVAL=7", "FREQ=MINUTELY;INTERVAL=97", "FREQ=DAILY;COUNT=3",
+         "FREQ=DAILY;UNTIL=20270301T000000", "RRULE:FREQ=WEEKLY;BYDAY=WE"]
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_expansion_restarts_near_the_range_with_the_anchors_occurrences(rule: str) -> None:
+    """The restart keeps the phase of the 2000-01-01 anchor: compare with a walk from 2000."""
+    text = rule.removeprefix("RRULE:")
+    walk = rrulestr(text, dtstart=datetime(2000, 1, 1, 3, 15))
+    for year in (2026, 2027, 2031):
+        expected = [m.replace(tzinfo=UTC) for m in walk.between(
+            datetime(year, 1, 1), datetime(year + 1, 1, 1), inc=True)
+            if m < datetime(year + 1, 1, 1)]
+        assert list(rule_starts(rule, time(3, 15), "UTC", year)) == expected
+
+
+def test_rule_between_is_lazy_and_bounded() -> None:
+    every_minute = rule_between("FREQ=MINUTELY", time(0), "UTC", utc(2030, 1, 1),
+                                utc(2040, 1, 1), 500)
+    assert every_minute[0] == utc(2030, 1, 1) and len(every_minute) == 500
+    assert every_minute[-1] == utc(2030, 1, 1, 8, 19)
+    spring = rule_between("FREQ=DAILY", time(2, 30), "Europe/Berlin", utc(2026, 3, 28),
+                          utc(2026, 3, 31), 10)
+    assert spring == [utc(2026, 3, 28, 1, 30), utc(2026, 3, 29, 1, 30), utc(2026, 3, 30, 0, 30)]
+    with pytest.raises(ValueError, match="invalid RRULE"):
+        rule_between("FREQ=FORTNIGHTLY", time(0), "UTC", utc(2030, 1, 1), utc(2030, 2, 1), 5)
+
+
+def test_zone_info_names_an_unknown_zone() -> None:
+    assert str(zone_info("Europe/Berlin")) == "Europe/Berlin"
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        zone_info("Mars/Olympus")

@@ -26,7 +26,8 @@ from maintbook.calendar import CalendarEvent
 from maintbook.config import Policy
 from maintbook.loader import parse_text
 from maintbook.model import Approval, build_runbook
-from maintbook.policy import check_conflicts, policy_diagnostics
+from maintbook.policy import check_conflicts
+from maintbook.policy_check import policy_diagnostics
 
 TYPES = ("zero-downtime", "brief-interruption", "planned-outage", "extended-outage", "emergency")
 NOTICE = {"zero-downtime": timedelta(hours=24), "brief-interruption": timedelta(hours=48),

@@ -133,7 +133,7 @@ def test_the_checks_docstring_examples() -> None:
         patch, _ = parse_text(fragment, "example.yml")
         assert patch is not None
         document = Document(base.file, {**base.data, **patch.data}, base.source)
-        found[verdict] = [d.code for d in approval_digest(document, ctx)]
+        found[verdict] = [f.diagnostic.code for f in approval_digest(document, ctx)]
     assert found == {"pass": [], "fail": ["approval-stale"]}
 
 

@@ -85,13 +85,11 @@ def test_targets_per_tier_and_what_rolls_back_per_step(tmp_path: Path,
         "role without a rollback of its own (a role counts as changed once it ran) |\n") in page
 
 
-def test_arguments_are_yaml_with_binary_data_and_json_is_serialisable(
+def test_arguments_are_yaml_and_json_is_serialisable(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`!!binary` data (a loader that refuses it makes this test moot) is written back as
-    YAML in the page and as {"!!binary": base64} in JSON."""
+    """Each step's arguments are written back as YAML in the page, as data in JSON."""
     monkeypatch.chdir(tmp_path)
-    target = _tiered(tmp_path)
-    target.write_text(TIERED.replace("content: aGVsbG8=", "content: !!binary aGVsbG8="))
+    _tiered(tmp_path)
     page = _page(Path("runbooks/tiered.yml"))
     assert ("1. **Reload with a secret blob**\n"
             "   ```yaml\n"
@@ -99,8 +97,7 @@ def test_arguments_are_yaml_with_binary_data_and_json_is_serialisable(
             "     name: ansible.builtin.copy\n"
             "     args:\n"
             "       dest: /etc/app.key\n"
-            "       content: !!binary |\n"
-            "         aGVsbG8=\n"
+            "       content: aGVsbG8=\n"
             "       force: true\n"
             "   ```\n") in page
     assert ("1. **Stop the app**\n   ```yaml\n   hosts: web\n   command: systemctl stop app\n"
@@ -109,7 +106,22 @@ def test_arguments_are_yaml_with_binary_data_and_json_is_serialisable(
             "      ```\n") in page
     data = json.loads(_page(Path("runbooks/tiered.yml"), fmt="json"))
     args = data["phases"]["verify"][0]["arguments"]["module"]["args"]
-    assert args == {"dest": "/etc/app.key", "content": {"!!binary": "aGVsbG8="}, "force": True}
+    assert args == {"dest": "/etc/app.key", "content": "aGVsbG8=", "force": True}
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "json"])
+def test_binary_data_is_a_diagnostic_not_a_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                fmt: str) -> None:
+    """The loader refuses `!!binary` (a runbook holds text): render says where, exit 1."""
+    monkeypatch.chdir(tmp_path)
+    target = _tiered(tmp_path)
+    target.write_text(TIERED.replace("content: aGVsbG8=", "content: !!binary aGVsbG8="))
+    result = cli("render", "runbooks/tiered.yml", "--now", NOW, "--format", fmt)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("runbooks/tiered.yml:32:43: error yaml-value the tag "
+                                    "!!binary is not supported")
+    assert "Traceback" not in result.output
 
 
 def test_times_in_every_zone_of_the_status_page(tmp_path: Path,
@@ -196,6 +208,33 @@ def test_a_recurring_runbook_shows_its_next_occurrence(tmp_path: Path,
     assert ("| Window (UTC) | 2026-11-22T03:00:00Z to 2026-11-22T04:00:00Z (1h) |\n") in page
     assert ("| Recurrence | FREQ=WEEKLY;BYDAY=SU at 03:00 UTC (run: manual, on conflict: "
             "next-slot) |\n| Occurrence shown | MNT-2027-0100@20261122T0300Z |\n") in page
+    # the series engine's next occurrences: planned, moved out of a blackout, skipped
+    assert ("| MNT-2027-0100@20261129T0300Z | 2026-11-29T03:00:00Z | 2026-12-01T00:00:00Z to "
+            "2026-12-01T01:00:00Z | moved | window 2026-11-29T03:00Z–04:00Z overlaps blackout "
+            '"thanksgiving week"') in page
+    assert "| MNT-2027-0100@20261220T0300Z | 2026-12-20T03:00:00Z | — | skipped |" in page
+    data = json.loads(_page(Path("runbooks/weekly.yml"), fmt="json"))
+    assert data["maintenance"] == "MNT-2027-0100@20261122T0300Z"
+    assert [(o["occurrence"][-14:], o["status"]) for o in data["when"]["series"]] == [
+        ("20261122T0300Z", "planned"), ("20261129T0300Z", "moved"),
+        ("20261206T0300Z", "planned"), ("20261213T0300Z", "planned"),
+        ("20261220T0300Z", "skipped")]
+
+
+def test_a_recurring_runbook_between_occurrences_shows_the_open_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While an occurrence's run window is open (from 15 minutes before it), it is shown."""
+    monkeypatch.chdir(project(tmp_path))
+    text = TIERED.replace("window: {start: 2027-01-10T02:00:00Z, duration: 1h}",
+                          "window: {duration: 1h}\nrecurrence: {rrule: FREQ=WEEKLY;BYDAY=SU, "
+                          "start: '03:00'}")
+    Path("runbooks/weekly.yml").write_text(text)
+    result = cli("render", "runbooks/weekly.yml", "--now", "2026-11-22T03:30:00Z",
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["maintenance"] == "MNT-2027-0100@20261122T0300Z"
+    assert data["when"]["series"][0]["occurrence"] == "MNT-2027-0100@20261129T0300Z"
 
 
 def test_an_invalid_runbook_prints_its_diagnostics(tmp_path: Path) -> None:

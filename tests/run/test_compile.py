@@ -149,7 +149,7 @@ def test_the_manifest_names_every_step_task(project, maintbook, tmp_path):
     manifest = json.loads((tmp_path / "rb.steps.json").read_text())
     phases = sorted({ref["phase"] for ref in manifest.values()})
     assert phases == ["precheck", "recheck", "rollback", "steps", "verify"]
-    assert manifest["Rollback of Restart {{ nginx }} | Start nginx again"]["undoes"] == \
+    assert manifest["Rollback | Start nginx again"]["undoes"] == \
         "Restart {{ nginx }}"
 
 

@@ -72,22 +72,26 @@ def test_the_silence_covers_fifteen_minutes_either_side_and_follows_an_extension
         process = subprocess.Popen([str(Path(sys.executable).parent / "maintbook"), "run",
                                     str(path)], cwd=project.root, text=True,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        while not (project.marks / "waiting").exists():
-            assert process.poll() is None, process.communicate()[0]
-            time.sleep(0.2)
-        (active,) = silences(url)
-        # 15 minutes before the window lies in the past: Alertmanager starts it at once
-        # (tests/modules shows a future window's silence starting 15 minutes early).
-        assert active["status"]["state"] == "active"
-        assert parse(active["endsAt"]) == start + timedelta(hours=1, minutes=15)
-        extended = maintbook("extend", str(path), "--by", "30m", "--reason", "slow disks")
-        assert extended.exit_code == 0, extended.output
-        current = [s for s in silences(url) if s["status"]["state"] == "active"]
-        assert len(current) == 1
-        assert parse(current[0]["endsAt"]) == start + timedelta(hours=1, minutes=45)
-        (project.marks / "go").touch()
-        output, _ = process.communicate(timeout=120)
-        assert process.returncode == 0, output
+        try:
+            while not (project.marks / "waiting").exists():
+                assert process.poll() is None, process.communicate()[0]
+                time.sleep(0.2)
+            (active,) = silences(url)
+            # 15 minutes before the window lies in the past: Alertmanager starts it at once
+            # (tests/modules shows a future window's silence starting 15 minutes early).
+            assert active["status"]["state"] == "active"
+            assert parse(active["endsAt"]) == start + timedelta(hours=1, minutes=15)
+            extended = maintbook("extend", str(path), "--by", "30m", "--reason", "slow disks")
+            assert extended.exit_code == 0, extended.output
+            current = [s for s in silences(url) if s["status"]["state"] == "active"]
+            assert len(current) == 1
+            assert parse(current[0]["endsAt"]) == start + timedelta(hours=1, minutes=45)
+            (project.marks / "go").touch()
+            output, _ = process.communicate(timeout=120)
+            assert process.returncode == 0, output
+        finally:
+            if process.poll() is None:
+                process.kill()
         assert all(s["status"]["state"] == "expired" for s in silences(url))
 
 

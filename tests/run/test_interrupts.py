@@ -143,3 +143,54 @@ def test_sighup_is_an_interrupt_too(project: Project) -> None:
     assert code == 130, output
     (record,) = project.records()
     assert record["outcome"] == "interrupted"
+
+
+def test_a_killed_run_leaves_no_secret_in_any_file(project: Project, tmp_path: Path) -> None:
+    """Every channel's secret configured; SIGKILL mid-step; then no file on the machine that
+    a crash could strand holds one (grep /tmp, the project, ~/.ansible)."""
+    from tests.support.services import smtp_server
+    from tests.support.slack_receiver import slack_receiver
+
+    secrets = {
+        "SLACK_WEBHOOK_URL": None,  # set below: it names the receiver
+        "SLACK_TOKEN": "xoxb-secret-9d8c7b6a",
+        "SMTP_PASSWORD": "smtp-secret-1a2b3c",
+        "AUDIT_URL": None,
+        "AUDIT_SECRET": "hmac-secret-4e5f6a",
+        "STATUSPAGE_API_KEY": "statuspage-secret-7b8c9d",
+    }
+    (tmp_path / "smtp").mkdir()
+    with smtp_server(tmp_path / "smtp", "maint", secrets["SMTP_PASSWORD"]) as box, \
+            slack_receiver(secrets["SLACK_TOKEN"]) as (url, _received):
+        secrets["SLACK_WEBHOOK_URL"] = f"{url}/services/T1/B1/webhook-secret-0f1e2d"
+        secrets["AUDIT_URL"] = f"{url}/hook/audit-secret-3c4d5e"
+        project.configure(f"""\
+channels:
+  slack-hook: {{type: slack, webhook_env: SLACK_WEBHOOK_URL}}
+  slack-api: {{type: slack, token_env: SLACK_TOKEN, channel_id: C1, api_url: "{url}/api"}}
+  audit: {{type: webhook, url_env: AUDIT_URL, secret_env: AUDIT_SECRET}}
+  mail:
+    type: email
+    from: maint@example.com
+    to: [ops@example.com]
+    smtp: {{host: 127.0.0.1, port: {box.port}, starttls: true, username: maint,
+           password_env: SMTP_PASSWORD, ca_file: "{box.cert}"}}
+""")
+        path = slow_runbook(project, type="brief-interruption",
+                            approvals=[{"role": "engineering-manager", "by": "dana"}],
+                            notify=["slack-hook", "slack-api", "audit", "mail"])
+        environment = {**os.environ, **{k: str(v) for k, v in secrets.items()}}
+        process = subprocess.Popen([MAINTBOOK, "run", str(path), "--force-window", "--reason",
+                                    "t"], cwd=project.root, env=environment,
+                                   start_new_session=True, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+        wait_for(project.marks / "sleeping")
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        time.sleep(1.5)
+    values = [str(v) for v in secrets.values()]
+    roots = ["/tmp", str(project.root), str(Path.home() / ".ansible")]
+    found = subprocess.run(["grep", "-rlsF", "--devices=skip",
+                            *[arg for v in values for arg in ("-e", v)], *roots],
+                           capture_output=True, text=True, check=False, timeout=300)
+    assert found.stdout == "", f"secrets left in: {found.stdout}"

@@ -22,7 +22,7 @@ def planned(project: Project, title: str = "Database upgrade", start: datetime =
     )
 
 
-def tick(maintbook, moment: datetime) -> list[str]:
+def tick(maintbook, moment: datetime) -> list[str]:  # noqa: D103
     result = maintbook("tick", "--now", iso(moment))
     assert result.exit_code == 0, result.output
     return result.output.splitlines()
@@ -106,3 +106,48 @@ def test_tick_never_announces_a_maintenance_that_already_ran(project: Project,
     for hours in (-30, -20, 1, 5, 30):
         assert tick(maintbook, start + timedelta(hours=hours)) == []
     assert [n["notice"] for n in project.outbox()] == []
+
+
+def test_two_auto_runbooks_sharing_a_system_run_one_after_the_other(project: Project,
+                                                                    maintbook) -> None:
+    """Both planned at the same minute: the later id yields (its occurrence moves after the
+    first's window, and is announced as rescheduled), so they run in turn, never together."""
+    day = datetime(2027, 5, 4, tzinfo=UTC)
+    for name, rid in (("first", "MNT-2027-0601"), ("second", "MNT-2027-0602")):
+        stamp = f"{project.marks}/{name}"
+        project.runbook(
+            name, id=rid, systems=["database"], window={"duration": "1h"},
+            recurrence={"rrule": "FREQ=DAILY", "start": "03:00", "tz": "UTC", "run": "auto"},
+            steps=[{"name": "Work for a while",
+                    "shell": f"date +%s.%N > {stamp}.start; sleep 2; date +%s.%N > {stamp}.end"}])
+    tick(maintbook, day - timedelta(hours=12))  # the series are announced
+    lines = tick(maintbook, day + timedelta(hours=3, minutes=5))
+    lines += tick(maintbook, day + timedelta(hours=4, minutes=5))
+    assert sum("run ended with exit 0" in line for line in lines) == 2, "\n".join(lines)
+    assert any("MNT-2027-0602@20270504T0300Z rescheduled" in line for line in lines) or \
+        any("MNT-2027-0602" in n["maintenance"] and n["notice"] == "rescheduled"
+            for n in project.outbox(f"MNT-2027-0602@{day:%Y%m%d}T0300Z"))
+
+    def span(name: str) -> tuple[float, float]:
+        return (float((project.marks / f"{name}.start").read_text()),
+                float((project.marks / f"{name}.end").read_text()))
+
+    first, second = sorted([span("first"), span("second")])
+    assert first[1] <= second[0], "the second started only after the first had ended"
+    assert not any("run ended" in line for line in tick(
+        maintbook, day + timedelta(hours=4, minutes=10)))  # nothing runs twice
+
+
+def test_one_occurrence_can_be_cancelled(project: Project, maintbook) -> None:
+    day = datetime(2027, 5, 4, tzinfo=UTC)
+    project.runbook(window={"duration": "1h"},
+                    recurrence={"rrule": "FREQ=DAILY", "start": "03:00", "tz": "UTC",
+                                "run": "auto"},
+                    steps=[{"name": "Work", "command": project.mark("ran")}])
+    tick(maintbook, day - timedelta(hours=12))
+    result = maintbook("cancel", f"runbooks/rb.yml@{day:%Y%m%d}T0300Z", "--reason", "holiday")
+    assert result.exit_code == 0, result.output
+    lines = tick(maintbook, day + timedelta(hours=3, minutes=5))
+    assert not any("run ended" in line for line in lines) and project.order() == []
+    tick(maintbook, day + timedelta(days=1, hours=3, minutes=5))
+    assert project.order() == ["ran"]  # the next day's occurrence runs

@@ -32,7 +32,8 @@ KINDS = {
     "schema-const", "schema-oneOf", "schema-minItems", "schema-minLength", "schema-uniqueItems",
     "schema-pattern", "schema-maximum",
     "step-action", "step-vars", "step-name-unique", "duration", "window-start", "id-pattern",
-    "notify-channel", "role", "module-name", "module-unknown",
+    "notify-channel", "role", "module-name", "module-unknown", "yaml-value", "yaml-alias",
+    "approval-at", "recurrence-rrule", "recurrence-tz",
 }
 
 

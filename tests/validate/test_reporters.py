@@ -120,7 +120,8 @@ def test_exit_2_for_a_config_file_that_is_not_valid(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.startswith(f"maintbook: {config}:3:1: error schema-additionalProperties"
-                                    " unknown key 'chanels' in the document; allowed: ")
+                                    " unknown key 'chanels' in the document; "
+                                    "did you mean 'channels'?")
 
 
 def test_exit_2_for_a_config_file_with_broken_yaml(tmp_path: Path) -> None:

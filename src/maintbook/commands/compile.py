@@ -31,7 +31,7 @@ def run_compile(*, paths: Sequence[Path], config_path: Path | None, out_dir: Pat
     target_dir = (out_dir or config.root / DEFAULT_BUILD).resolve()
     for item in loaded:
         assert item.runbook is not None
-        runbook = select_occurrence(item.runbook, config, utc_now())
+        runbook = select_occurrence(item.runbook, config, utc_now(), ahead=True)
         compiled = compile_runbook(runbook, item.path, config, target_dir, item.path.stem)
         for name, text in compiled.files.items():
             write_atomically(target_dir / name, text)

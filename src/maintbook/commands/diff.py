@@ -87,7 +87,7 @@ def _unified(old: dict[str, str], new: dict[str, str], base: _Side, head: _Side)
 def _concrete(loaded: Loaded | None, config: Config, now: datetime) -> Runbook | None:
     if loaded is None or loaded.runbook is None:
         return None
-    return select_occurrence(loaded.runbook, config, now)
+    return select_occurrence(loaded.runbook, config, now, ahead=True)
 
 
 def _data(loaded: Loaded | None) -> dict[str, object]:

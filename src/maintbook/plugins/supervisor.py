@@ -1,7 +1,13 @@
-"""Callback plugin `maintbook_supervisor`: stop the playbook when its supervisor is gone."""
+"""Callback plugin `maintbook_supervisor`: stop the playbook when its supervisor is gone.
+
+Loaded in the ansible-playbook process itself, before any worker is forked, it also loads
+the lifecycle plugins' code once: every worker then inherits it, instead of importing the
+package again for each task (a fork per task and host is how Ansible runs them).
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import threading
@@ -14,6 +20,9 @@ from maintbook.process import alive, kill_tree, start_time
 
 SUPERVISOR_ENV = "MAINTBOOK_SUPERVISOR_PID"
 POLL = 0.5
+PRELOAD = ("maintbook.plugins.window", "maintbook.plugins.page", "maintbook.plugins.notice",
+           "maintbook.plugins.silence", "maintbook.plugins.lookup", "maintbook.site",
+           "maintbook.notify.channels", "icalendar")
 
 
 def watch(pid: int, started: str | None) -> None:
@@ -32,6 +41,8 @@ class CallbackModule(CallbackBase):  # type: ignore[misc]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name in PRELOAD:
+            importlib.import_module(name)
         value = os.environ.get(SUPERVISOR_ENV, "")
         if value.isdigit():
             pid = int(value)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import getpass
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from maintbook.config import Config, default_config, load_config
-from maintbook.context import Context, gate_runbook
+from maintbook.context import Context, at_occurrence, gate_runbook, series_runbook
 from maintbook.errors import UsageError
 from maintbook.lifecycle import INTERRUPTED, drained, run_outcome
 from maintbook.plugins.base import LifecycleAction, plain
@@ -18,7 +18,7 @@ from maintbook.runtime.closing import Ending, release
 from maintbook.runtime.opening import Opened, Request, open_run
 from maintbook.secrets import env_names, lookup
 from maintbook.store import leases, runs
-from maintbook.timeparse import format_utc
+from maintbook.timeparse import format_utc, parse_rfc3339
 
 IMPLICIT_LOCALHOST = ("localhost", "127.0.0.1")
 
@@ -63,16 +63,19 @@ def _scrub(text: str, ctx: Context) -> str:
 class ActionModule(LifecycleAction):
     def work(self, args: dict[str, Any], check: bool, now: datetime) -> dict[str, Any]:
         ctx = self.context(args)
+        if args.get("now"):
+            now = parse_rfc3339(str(args["now"]))
         handler = getattr(self, f"state_{args['state']}")
         result: dict[str, Any] = handler(args, ctx, check, now)
         return result
 
     def state_open(self, args: dict[str, Any], ctx: Context, check: bool, now: datetime
                    ) -> dict[str, Any]:
+        given = args.get("occurrence")
+        if ctx.series is not None and not (given and given == ctx.facts.occurrence):
+            ctx = resolve_occurrence(ctx, _config(ctx), now, args.get("occurrence"),
+                                     ahead=bool(args.get("force_reason")) or check)
         hosts = _hosts(plain(args.get("hosts") or []), ctx.gate.targets)
-        if not hosts:
-            return {"failed": True, "msg": f"refused: targets.hosts {ctx.gate.targets} matches "
-                    "no host of this inventory", "refused": True}
         limit = args.get("limit")
         limited = set(_hosts(plain(args.get("limit_hosts") or []), limit or ""))
         operator = str(args.get("operator") or getpass.getuser())
@@ -87,11 +90,11 @@ class ActionModule(LifecycleAction):
             opened = open_run(store, gate_runbook(ctx), ctx, _config(ctx).policy, request, now)
         finally:
             store.close()
-        facts = {"maintbook_run": run_facts(ctx, opened, hosts, operator, check),
-                 "maintbook_context": plain(args["context"]),
+        run = run_facts(ctx, opened, hosts, operator, check)
+        facts = {"maintbook_run": run, "maintbook_context": ctx.to_dict(),
                  "maintbook_root_dir": str(args["root"])}
         if opened.refused:
-            return {"failed": True, "refused": True, "reasons": facts["maintbook_run"]["refused"],
+            return {"failed": True, "refused": True, "reasons": run["refused"],
                     "msg": "refused: " + "; ".join(r.message for r in opened.refusals),
                     "ansible_facts": facts}
         return {"changed": opened.status == "opened", "ansible_facts": facts}
@@ -145,6 +148,33 @@ class ActionModule(LifecycleAction):
     def state_check(self, args: dict[str, Any], ctx: Context, check: bool, now: datetime
                     ) -> dict[str, Any]:
         return self.state_open(args, ctx, True, now)
+
+
+def resolve_occurrence(ctx: Context, config: Config, now: datetime, occurrence: str | None,
+                       *, ahead: bool) -> Context:
+    """A recurring runbook's playbook runs the occurrence it is given, else the one whose
+    run window is open now (with `ahead`, a forced or check run: the next one), as the
+    policy places it; `maintbook run` gives the occurrence it compiled, already placed among
+    the other runbooks, which is then used as compiled."""
+    from datetime import UTC
+
+    from maintbook.recurrence import NO_NOTICE, current_occurrence, next_occurrence, occurrences
+
+    series = series_runbook(ctx)
+    policy = config.policy
+    if occurrence:
+        planned = datetime.strptime(occurrence, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+        found = occurrences(series, policy, start=planned, end=planned + timedelta(seconds=1),
+                            now=now, first=NO_NOTICE)
+        chosen = found[0] if found else None
+    else:
+        chosen = current_occurrence(series, policy, now=now, first=NO_NOTICE)
+        if (chosen is None or not chosen.takes_place) and ahead:
+            chosen = next_occurrence(series, policy, now=now, first=NO_NOTICE)
+    if chosen is None or not chosen.takes_place:
+        raise UsageError(f"{series.id}: no occurrence of {ctx.series.rrule if ctx.series else ''}"
+                         " is open now (a forced run takes the next one)")
+    return at_occurrence(ctx, chosen.runbook)
 
 
 def ending_of(end: dict[str, Any]) -> Ending:

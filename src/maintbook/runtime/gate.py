@@ -25,6 +25,7 @@ from maintbook.store.leases import Lease
 from maintbook.store.ledger import Entry
 from maintbook.store.maintenances import Maintenance
 from maintbook.timeparse import format_duration, format_utc, parse_rfc3339
+from maintbook.timing import reserve
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,12 @@ def deadline_rule(deadline: datetime, now: datetime) -> list[Refusal]:
                     "or --force-window --reason TEXT", True)]
 
 
+def targets_rule(pattern: str, hosts: tuple[str, ...]) -> list[Refusal]:
+    if hosts:
+        return []
+    return [Refusal("targets", f"targets.hosts {pattern} matches no host of this inventory")]
+
+
 def limit_rule(limit: str | None, matched: bool) -> list[Refusal]:
     if limit is None or matched:
         return []
@@ -174,14 +181,9 @@ def limit_rule(limit: str | None, matched: bool) -> list[Refusal]:
 
 
 def reserve_of(rb: Runbook) -> timedelta:
-    """Time kept to roll back (SPEC §12): `rollback_reserve`, else the rollback steps'
-    timeouts added up, at least 15 minutes — but never more than half the window, so that a
-    short window (a 5-minute brief interruption) keeps time for its steps too."""
-    if rb.rollback_reserve is not None:
-        return rb.rollback_reserve
+    """Time kept to roll back (see maintbook.timing.reserve)."""
     undo = [*rb.rollback, *(own for step in rb.steps for own in step.rollback)]
-    total = sum((s.timeout for s in undo if s.timeout is not None), timedelta())
-    return min(max(total, timedelta(minutes=15)), rb.duration / 2)
+    return reserve(rb.rollback_reserve, (s.timeout for s in undo if s.timeout), rb.duration)
 
 
 def deadline_of(rb: Runbook, now: datetime, forced: bool, end: datetime | None = None

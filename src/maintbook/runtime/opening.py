@@ -61,7 +61,8 @@ def judge(tx: Tx, rb: Runbook, ctx: Context, policy: Policy, request: Request,
     held = [gate.Held(lease, holder_state(lease, now)) for lease in leases.live(tx)
             if lease.run_id != request.run_id]
     channels = [c.name for c in ctx.channels if c.accepts("announce")]
-    announced = ledger.first_sent(tx, maintenance.id, "announce")
+    # An occurrence of a recurring runbook was announced with its series (SPEC §11).
+    announced = ledger.first_sent(tx, rb.id if rb.occurrence else maintenance.id, "announce")
     if maintenance.announced_start and maintenance.announced_start > maintenance.window_start:
         announced = ledger.first_sent(tx, maintenance.id, "rescheduled") or announced
     forced = request.forced_reason is not None
@@ -72,6 +73,7 @@ def judge(tx: Tx, rb: Runbook, ctx: Context, policy: Policy, request: Request,
         *gate.approval_rules(rb, policy, now),
         *gate.state_rules(maintenance, any(h.lease.maintenance == maintenance.id for h in held)),
         *gate.lease_rules(rb, frozenset(request.hosts), held, now, forced),
+        *gate.targets_rule(rb.targets.hosts, request.hosts),
         *gate.limit_rule(request.limit, request.limit_matched),
     ]
     return [r for r in found if not (forced and r.forceable)]
