@@ -107,6 +107,16 @@ def load_runbooks(
     return [load_runbook(path, config) for path in files]
 
 
+def load_clean(paths: Sequence[Path], config: Config, fmt: str) -> list[Loaded] | None:
+    """Every runbook under `paths`, their diagnostics printed; None when any has an error
+    (what a command that writes something from them needs)."""
+    loaded = load_runbooks(paths, config)
+    diagnostics = sort_diagnostics(d for item in loaded for d in item.diagnostics)
+    if diagnostics:
+        click.echo(report(diagnostics, fmt), nl=False)
+    return None if has_errors(diagnostics) else loaded
+
+
 def require_config(
     config_path: Path | None, fmt: str, now: datetime | None = None, *, echo: bool = True
 ) -> Config:

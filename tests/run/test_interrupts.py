@@ -66,11 +66,12 @@ def test_first_sigint_rolls_back_what_ran_closes_and_exits_130(project: Project)
     assert "woke" not in project.order()  # the running task was stopped, not left behind
     (record,) = project.records()
     assert record["outcome"] == "interrupted" and record["stop_reason"] == "interrupt"
-    assert record["hosts"] == {"localhost": "rolled_back"}
+    assert record["hosts"] == {"localhost": "rolled_back"}, output
     assert not (project.root / FLAG).exists()
     assert project.live_leases() == [] and project.state() == "interrupted"
     entry = project.entry()
     assert entry["status"] == "ended_early" and "interrupted" in entry["updates"][-1]["body"]
+    assert [n["notice"] for n in project.outbox()][-2:] == ["rollback", "complete"]
 
 
 def test_a_second_sigint_runs_only_the_closing_and_leaves_maintenance_mode(

@@ -23,7 +23,6 @@ def run_cancel(*, target: str, reason: str, config_path: Path | None, fmt: str) 
     finally:
         store.close()
     click.echo(f"{runbook.maintenance_id}: cancelled")
-    for delivery in sent.deliveries:
-        if delivery.status != "skipped":
-            click.echo(f"  cancelled -> {delivery.channel}: {delivery.status}")
+    for line in sent.lines("  cancelled"):
+        click.echo(line)
     return 0

@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 
 from maintbook.build import ansible_cfg, compile_runbook, write_atomically
-from maintbook.diagnostics import has_errors, report, sort_diagnostics
-from maintbook.project import load_runbooks, require_config, select_occurrence
+from maintbook.project import load_clean, require_config, select_occurrence
 from maintbook.resources import shipped
 from maintbook.runner import plugin_paths
 from maintbook.timeparse import utc_now
@@ -22,11 +21,8 @@ def run_compile(*, paths: Sequence[Path], config_path: Path | None, out_dir: Pat
                 fmt: str) -> int:
     """Validate every runbook; only when all are clean, write their playbooks."""
     config = require_config(config_path, fmt)
-    loaded = load_runbooks(paths, config)
-    diagnostics = sort_diagnostics(d for item in loaded for d in item.diagnostics)
-    if diagnostics:
-        click.echo(report(diagnostics, fmt), nl=False)
-    if has_errors(diagnostics):
+    loaded = load_clean(paths, config, fmt)
+    if loaded is None:
         return 1
     target_dir = (out_dir or config.root / DEFAULT_BUILD).resolve()
     for item in loaded:

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import click
 
-from maintbook.diagnostics import has_errors, report, sort_diagnostics
 from maintbook.errors import UsageError
 from maintbook.export import export
-from maintbook.project import load_runbooks, require_config, select_occurrence
+from maintbook.project import load_clean, require_config, select_occurrence
 from maintbook.resources import shipped
 from maintbook.runner import plugin_paths
 from maintbook.timeparse import utc_now
@@ -20,11 +19,8 @@ from maintbook.timeparse import utc_now
 def run_export(*, paths: Sequence[Path], to: Path, inventory: Path | None,
                config_path: Path | None, fmt: str) -> int:
     config = require_config(config_path, fmt)
-    loaded = load_runbooks(paths, config)
-    diagnostics = sort_diagnostics(d for item in loaded for d in item.diagnostics)
-    if diagnostics:
-        click.echo(report(diagnostics, fmt), nl=False)
-    if has_errors(diagnostics):
+    loaded = load_clean(paths, config, fmt)
+    if loaded is None:
         return 1
     source = inventory or config.root / "inventory" / "local.yml"
     if not source.is_file():

@@ -31,7 +31,6 @@ def run_extend(*, target: str, by: str, reason: str, config_path: Path | None, f
     finally:
         store.close()
     click.echo(f"{runbook.maintenance_id}: extended until {format_utc(end)}")
-    for delivery in sent.deliveries:
-        if delivery.status != "skipped":
-            click.echo(f"  extended -> {delivery.channel}: {delivery.status}")
+    for line in sent.lines("  extended"):
+        click.echo(line)
     return 0

@@ -43,11 +43,8 @@ def recover_crashed(store: Store, now: datetime) -> list[str]:
 def _one_off(store: Store, runbook: Runbook, config: Config, moment: datetime) -> None:
     ctx = build_context(runbook, config)
     for due, sent in changes.tick_one(store, ctx, moment):
-        for delivery in sent.deliveries:
-            if delivery.status != "skipped":
-                click.echo(f"{runbook.maintenance_id} {due.kind} -> {delivery.channel}: "
-                           f"{delivery.status}"
-                           + (f" ({delivery.error})" if delivery.error else ""))
+        for line in sent.lines(f"{runbook.maintenance_id} {due.kind}"):
+            click.echo(line)
         if not sent.deliveries:
             click.echo(f"{runbook.maintenance_id} {due.kind}")
 

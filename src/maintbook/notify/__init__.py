@@ -56,6 +56,11 @@ class Sent:
     def errors(self) -> list[str]:
         return [f"{d.channel}: {d.error}" for d in self.deliveries if d.status == "failed"]
 
+    def lines(self, label: str) -> list[str]:
+        """`LABEL -> CHANNEL: STATUS (ERROR)` for each channel it was meant for."""
+        return [f"{label} -> {d.channel}: {d.status}" + (f" ({d.error})" if d.error else "")
+                for d in self.deliveries if d.status != "skipped"]
+
 
 def notice_key(kind: str, run_id: str | None, detail: str = "") -> str:
     """The ledger key: a run's notices per run, the calendar's per maintenance."""

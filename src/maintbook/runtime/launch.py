@@ -150,9 +150,10 @@ def _request(launch_folder: Path, playbook: Path, inventory: Path, config: Confi
 def _unwind(launch: Launch, store: Store, result: RunResult) -> None:
     """After the first interrupt: roll back what ran (or not, `on_interrupt: stop`), close."""
     rb, watch = launch.runbook, launch.watch
-    opened = sv.opened_run(result.events)
-    if opened is None or sv.still_held(store, launch.run_id) is None:
+    facts = sv.opened_facts(result.events)
+    if facts is None or sv.still_held(store, launch.run_id) is None:
         return
+    opened = facts["maintbook_run"]
     roles = [r.index for r in launch.steps.values() if r.phase == "steps"
              and rb.steps[r.index - 1].kind == "role"]
     ran = sv.what_ran(result.events, launch.steps, roles)
@@ -164,8 +165,7 @@ def _unwind(launch: Launch, store: Store, result: RunResult) -> None:
         request = _request(launch.folder / "unwind", path, launch.request.inventory,
                            launch.config, launch.options, launch.run_id,
                            str(opened.get("operator", "")), launch.request.secrets_socket,
-                           {"maintbook_unwind": ran, "maintbook_interrupted": True,
-                            "maintbook_run": opened})
+                           {**facts, "maintbook_unwind": ran, "maintbook_interrupted": True})
         run_playbook(request, launch.sink.on_event, cancel=watch.hard_stop)
     note = sv.HARD_STOP if watch.hard_stop() else sv.NOT_UNDONE
     sv.close_here(store, launch.run_id, sv.interrupted_ending(

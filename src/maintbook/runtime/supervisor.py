@@ -100,15 +100,21 @@ class Supervisor:
         self.events.append(event)
 
 
-def opened_run(events: Sequence[Event]) -> dict[str, Any] | None:
-    """What the playbook's open step returned (`maintbook_run`), when it ran."""
+def opened_facts(events: Sequence[Event]) -> dict[str, Any] | None:
+    """The facts the playbook's open step returned (`maintbook_run`, `maintbook_context`,
+    `maintbook_root_dir`), when it ran."""
     for event in events:
         data = event.get("event_data", {})
         facts = (data.get("res") or {}).get("ansible_facts") or {}
         if event.get("event") in ("runner_on_ok", "runner_on_failed") and "maintbook_run" in facts:
-            found: dict[str, Any] = facts["maintbook_run"]
-            return found
+            return dict(facts)
     return None
+
+
+def opened_run(events: Sequence[Event]) -> dict[str, Any] | None:
+    """What the playbook's open step returned (`maintbook_run`), when it ran."""
+    facts = opened_facts(events)
+    return None if facts is None else dict(facts["maintbook_run"])
 
 
 def what_ran(events: Sequence[Event], steps: Mapping[str, StepRef],

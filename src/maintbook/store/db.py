@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -202,14 +203,37 @@ def _open_sqlite(location: Location) -> Store:
     store = Store(location, connection, "sqlite")
     try:
         connection.execute("PRAGMA busy_timeout = 30000")
-        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()
-        if mode is None or str(mode[0]).lower() != "wal":
-            raise sqlite3.DatabaseError(f"journal mode {mode} instead of wal")
+        _use_wal(connection)
         connection.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.DatabaseError as exc:
         store.close()
         raise _damaged(location, exc) from exc
     return store
+
+
+def _use_wal(connection: sqlite3.Connection, patience: float = 30.0) -> None:
+    """Switch a database file to WAL (it stays so); the first opener of a new file does it.
+
+    Two processes creating the file at once race for the switch, and SQLite reports the
+    loser "locked" without waiting on its busy timeout: so wait here, within `patience`.
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            mode = connection.execute("PRAGMA journal_mode").fetchone()
+            if mode is not None and str(mode[0]).lower() == "wal":
+                return
+            mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+            continue
+        if mode is None or str(mode[0]).lower() != "wal":
+            raise sqlite3.DatabaseError(f"journal mode {mode} instead of wal")
+        return
 
 
 def _open_postgres(location: Location) -> Store:
