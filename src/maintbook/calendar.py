@@ -39,7 +39,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays as holidays_lib
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrule, rrulestr
 
@@ -318,7 +317,10 @@ def _recurring(blackout: Blackout, start: datetime, end: datetime) -> list[Perio
 
 @functools.lru_cache(maxsize=1024)
 def holiday_dates(country: str, subdivision: str | None, year: int) -> tuple[tuple[date, str], ...]:
-    """The public holidays of a country (and subdivision) in one year, from `holidays`."""
+    """The public holidays of a country (and subdivision) in one year, from `holidays`
+    (imported here: most commands never need it, and it takes a tenth of a second)."""
+    import holidays as holidays_lib
+
     try:
         table = holidays_lib.country_holidays(country, subdiv=subdivision, years=year)
     except NotImplementedError as exc:

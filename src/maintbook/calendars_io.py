@@ -15,9 +15,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import icalendar
-import recurring_ical_events
-
 from maintbook.calendar import CalendarEvent
 from maintbook.errors import MaintbookError
 
@@ -59,7 +56,11 @@ def _event(component: Any, source: str) -> CalendarEvent | None:
 def events_from_ics(
     text: bytes | str, source: str, start: datetime, end: datetime
 ) -> list[CalendarEvent]:
-    """The events of ICS text overlapping [start, end), recurrences expanded."""
+    """The events of ICS text overlapping [start, end), recurrences expanded (the parsers
+    are imported here, where an external calendar is read)."""
+    import icalendar
+    import recurring_ical_events
+
     try:
         calendar = icalendar.Calendar.from_ical(text)
         components: Iterable[Any] = recurring_ical_events.of(calendar).between(start, end)

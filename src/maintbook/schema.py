@@ -11,17 +11,26 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
+import importlib.util
+import json
+import marshal
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from pathlib import Path
+from types import CodeType
+from typing import TYPE_CHECKING, Any
 
 from maintbook.diagnostics import Diagnostic
 from maintbook.loader import Document, Finding, PathKey
 from maintbook.resources import schema
 from maintbook.suggest import closest
+
+if TYPE_CHECKING:  # jsonschema is imported only to explain a file that is not valid
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 
 def dotted(path: PathKey) -> str:
@@ -89,6 +98,8 @@ def _leaf(error: ValidationError) -> ValidationError:
     """Descend oneOf/anyOf to the error that says most about the author's mistake."""
     if not error.context:
         return error
+    from jsonschema.exceptions import best_match
+
     best: ValidationError = best_match(error.context)
     if error.validator in ("oneOf", "anyOf") and best.validator in ("type", "const", "required"):
         return error
@@ -216,17 +227,59 @@ def _prepare(node: Any, *, wrap_refs: bool) -> Any:
 
 @functools.cache
 def _validator(name: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(_prepare(schema(name), wrap_refs=False))
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "maintbook" / "validators"
+
+
+def _cached_validator(key: str, generate: Callable[[], str]) -> Callable[[Any], Any] | None:
+    """The generated validator for `key`, its compiled code kept in the user's cache: written
+    once (atomically) by the first process, loaded by the others without generating or
+    compiling it again. None when the cache can be neither read nor written."""
+    try:
+        folder = _cache_dir()
+        digest = hashlib.sha256(key.encode() + importlib.util.MAGIC_NUMBER).hexdigest()[:32]
+        path = folder / f"v{digest}.code"
+        try:
+            code = marshal.loads(path.read_bytes())
+            if not isinstance(code, CodeType):
+                raise ValueError(f"{path} holds no code")
+        except (OSError, EOFError, ValueError, TypeError):
+            code = compile(generate(), f"<validator {digest}>", "exec")
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("wb", dir=folder, suffix=".tmp",
+                                             delete=False) as out:
+                out.write(marshal.dumps(code))
+            os.replace(out.name, path)
+        namespace: dict[str, Any] = {}
+        exec(code, namespace)  # noqa: S102 - fastjsonschema's own generated validator
+    except (OSError, RuntimeError, SyntaxError, ImportError):
+        return None
+    found: Callable[[Any], Any] | None = namespace.get("validate")
+    return found
 
 
 @functools.cache
 def _quick(name: str) -> Callable[[Any], Any] | None:
-    """fastjsonschema's compiled check of a shipped schema (None: not installed)."""
+    """fastjsonschema's compiled check of a shipped schema (None: not installed).
+
+    Generating and compiling it takes about a tenth of a second per schema, so its code is
+    cached on disk by the prepared schema's content and fastjsonschema's version.
+    """
     try:
         import fastjsonschema
     except ImportError:  # pragma: no cover - a dependency; jsonschema alone is only slower
         return None
     prepared = _prepare(copy.deepcopy(schema(name)), wrap_refs=True)
+    key = json.dumps([prepared, fastjsonschema.VERSION], sort_keys=True)
+    cached = _cached_validator(key, lambda: str(fastjsonschema.compile_to_code(prepared)))
+    if cached is not None:
+        return cached
     check: Callable[[Any], Any] = fastjsonschema.compile(prepared)
     return check
 
