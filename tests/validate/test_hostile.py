@@ -3,7 +3,7 @@
 Each case (hostile_corpus.py) and each generated hostile runbook goes through validate,
 check, compile, render (markdown and json) and schedule; `run` only for files that fail to
 load, which it must refuse (exit 2) before anything runs. Asserted: no traceback, an
-answer within 10 s, and the case's diagnostic at its line.
+answer within 10 s of CPU time (60 s of wall clock), and the case's diagnostic at its line.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from validate_support import CONFIG, NOW
 from maintbook.cli import main
 
 LIMIT_S = 10.0
+WAIT_LIMIT_S = 60.0
 COMMANDS = ("validate", "check", "compile", "render", "render-json", "schedule")
 RECURRENCE_OWNER = "recurrence engineer (policy.py/calendar.py/commands)"
 COMPILER_OWNER = "compiler engineer (compiler/runner/records/library)"
@@ -45,10 +46,13 @@ def _args(command: str, path: Path, config: Path, out: Path) -> list[str]:
 
 def invoke(command: str, path: Path, config: Path, out: Path) -> Result:
     """One command in-process; an exception escapes (catch_exceptions=False) and fails."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = CliRunner().invoke(main, _args(command, path, config, out), catch_exceptions=False)
-    elapsed = time.perf_counter() - started
-    assert elapsed < LIMIT_S, f"{command} took {elapsed:.1f} s"
+    elapsed, used = time.perf_counter() - started, time.process_time() - cpu
+    # The budget is CPU time: a loaded machine stretches the wall clock, not the work; the
+    # wall clock still catches a command that waits instead of working.
+    assert used < LIMIT_S, f"{command} used {used:.1f} s of CPU"
+    assert elapsed < WAIT_LIMIT_S, f"{command} took {elapsed:.1f} s"
     assert "Traceback" not in result.output
     return result
 
