@@ -60,3 +60,21 @@ def test_links_stay_inside_the_repository(page: Path) -> None:
 def test_anchors_are_plain() -> None:
     assert anchor("approvals[].sections") == "approvals-sections"
     assert anchor("window.start") == "window-start"
+
+
+def test_the_readme_runbooks_validate_clean(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's runbook example, and the same runbook made recurring with its second
+    block, validate with no diagnostic on the embedded defaults."""
+    from click.testing import CliRunner
+
+    from maintbook.cli import main as cli
+
+    one, two = re.findall(r"```yaml\n(.*?)```", (REPO / "README.md").read_text(), re.S)
+    (tmp_path / "one.yml").write_text(one)
+    recurring = [line for line in one.splitlines() if not line.startswith("window:")]
+    (tmp_path / "two.yml").write_text("\n".join(recurring) + "\n" + two)
+    monkeypatch.chdir(tmp_path)  # no maintbook.yml here: the embedded defaults
+    for name in ("one.yml", "two.yml"):
+        result = CliRunner().invoke(cli, ["validate", name, "--now", "2026-11-20T00:00:00Z"])
+        assert (result.exit_code, result.output) == (0, ""), name
