@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from maintbook.digest import PHASES, content_digest, fingerprints
+from maintbook.digest import PHASES, content_digest, digest_and_fingerprints, fingerprints
 from maintbook.loader import Document, Finding
 from maintbook.timeparse import format_utc
 
@@ -120,12 +120,13 @@ def approval_entry(data: Mapping[str, Any], role: str, by: str, at: datetime
 def stale(data: Mapping[str, Any]) -> Iterator[tuple[int, Mapping[str, Any], str]]:
     """(index, approval, message) of every approval given for other content."""
     items = data.get("approvals")
-    if not isinstance(items, list):
-        return
-    digest, current = content_digest(data), fingerprints(data)
-    for index, item in enumerate(items):
-        if not isinstance(item, Mapping) or not isinstance(item.get("digest"), str):
-            continue
+    bound = [(index, item) for index, item in enumerate(items)
+             if isinstance(item, Mapping) and isinstance(item.get("digest"), str)
+             ] if isinstance(items, list) else []
+    if not bound:
+        return  # no approval names a digest: nothing to compare (and nothing to hash)
+    digest, current = digest_and_fingerprints(data)
+    for index, item in bound:
         if not is_bound(item["digest"], digest):
             yield index, item, stale_message(str(item.get("role")), str(item.get("by")),
                                              item["digest"], item.get("sections"), current)

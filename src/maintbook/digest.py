@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from maintbook.resources import schema
@@ -48,14 +49,22 @@ SHORT = 8  # hex digits of a fingerprint
 Fingerprints = dict[str, Any]  # section → hex, or (for a phase) step name → hex
 
 
+@cache
+def _definition(name: str) -> Mapping[str, Any]:
+    """`$defs/<name>` of the runbook schema, its own `$ref` followed (resolved once)."""
+    return _resolve(schema("runbook.schema.json")["$defs"][name])
+
+
 def _resolve(node: Any) -> Mapping[str, Any]:
     """A schema node with its `$ref` (into the runbook schema's `$defs`) followed."""
     if not isinstance(node, Mapping):
         return {}
     ref = node.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        return {**_resolve(schema("runbook.schema.json")["$defs"][ref.rsplit("/", 1)[1]]),
-                **{k: v for k, v in node.items() if k != "$ref"}}
+        definition = _definition(ref.rsplit("/", 1)[1])
+        if len(node) == 1:
+            return definition
+        return {**definition, **{k: v for k, v in node.items() if k != "$ref"}}
     return node
 
 
@@ -146,7 +155,21 @@ def _phase(items: Any) -> dict[str, str] | str:
 
 def fingerprints(data: Mapping[str, Any]) -> Fingerprints:
     """Each executable section's fingerprint; a phase's as step name → fingerprint."""
-    data = canonical_data(data)
+    return _fingerprints(canonical_data(data))
+
+
+def content_digest(data: Mapping[str, Any]) -> str:
+    """`sha256:<hex>` of the runbook's executable content."""
+    return _digest(canonical_data(data))
+
+
+def digest_and_fingerprints(data: Mapping[str, Any]) -> tuple[str, Fingerprints]:
+    """`content_digest` and `fingerprints` of the same data, its defaults stripped once."""
+    canonical = canonical_data(data)
+    return _digest(canonical), _fingerprints(canonical)
+
+
+def _fingerprints(data: Mapping[str, Any]) -> Fingerprints:
     found: Fingerprints = {}
     for key in SECTIONS:
         if key not in data:
@@ -163,8 +186,6 @@ def fingerprints(data: Mapping[str, Any]) -> Fingerprints:
     return found
 
 
-def content_digest(data: Mapping[str, Any]) -> str:
-    """`sha256:<hex>` of the runbook's executable content."""
-    data = canonical_data(data)
+def _digest(data: Mapping[str, Any]) -> str:
     content = {key: section_content(key, data) for key in SECTIONS if key in data}
     return PREFIX + hashlib.sha256(_canonical(content)).hexdigest()

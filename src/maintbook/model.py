@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from maintbook.digest import content_digest, fingerprints
+from maintbook.digest import digest_and_fingerprints
 from maintbook.loader import Document, PathKey
 from maintbook.timeparse import parse_clock, parse_duration, parse_rfc3339
 
@@ -239,6 +239,7 @@ def build_runbook(document: Document) -> Runbook:
     targets = data["targets"]
     lines = {key: document.source.key((key,))[0] for key in data}
     start = data["window"].get("start")
+    digest, sections = digest_and_fingerprints(data)
     return Runbook(
         file=document.file,
         id=data["id"],
@@ -272,7 +273,7 @@ def build_runbook(document: Document) -> Runbook:
         rollback_reserve=_optional_duration(data.get("rollback_reserve")),
         soak=_soak(document, data.get("soak")),
         on_interrupt=data.get("on_interrupt", "rollback"),
-        digest=content_digest(data),
-        sections=fingerprints(data),
+        digest=digest,
+        sections=sections,
         lines=lines,
     )
