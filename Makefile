@@ -38,12 +38,14 @@ $(AXE_CORE):
 ## The main job: the daily runbook (a recurring one) against this machine. Inside its
 ## window it runs the occurrence that is open; at any other time maintbook names the next
 ## occurrence and nothing runs (exit 2). FORCE=1 runs that next occurrence now, forced, and
-## the record keeps why (REASON=... to say it yourself).
+## the record keeps why (REASON=... to say it yourself). NOW=<RFC 3339> judges as if it
+## were then.
 FORCE ?=
 REASON ?= first run on this machine (make run FORCE=1)
+NOW ?=
 run: venv
 	@$(BIN)/maintbook run runbooks/daily-health-cleanup.yml -i inventory/local.yml \
-	  $(if $(FORCE),--force-window --reason "$(REASON)") || { rc=$$?; \
+	  $(if $(NOW),--now "$(NOW)") $(if $(FORCE),--force-window --reason "$(REASON)") || { rc=$$?; \
 	  if [ $$rc = 2 ] && [ -z "$(FORCE)" ]; then echo "make run FORCE=1 runs it now." >&2; fi; \
 	  exit $$rc; }
 
