@@ -78,4 +78,38 @@ def test_make_run_force_runs_the_next_occurrence_now_and_records_why(checkout: P
 
     assert again.returncode == 2, again.stdout + again.stderr
     assert f"{NEXT} already succeeded" in again.stdout + again.stderr
-    assert len(list((checkout / ".maintbook/runs").glob("*/*/record.json"))) <= 2
+    outcomes = sorted(
+        json.loads(p.read_text())["outcome"]
+        for p in (checkout / ".maintbook/runs").glob("*/*/record.json")
+    )
+    assert outcomes == ["refused", "succeeded"]
+
+
+def test_make_run_inside_the_window_runs_the_open_occurrence_once_it_was_announced(
+    checkout: Path,
+) -> None:
+    maintbook = str(VENV / "bin" / "maintbook")
+    inside = "NOW=2027-01-12T02:10:00Z"  # the 12th's occurrence is open from 01:45 to 03:00
+
+    refused = make_run(checkout, inside)
+
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert refused.stdout.startswith("MNT-2027-0007@20270112T0200Z: refused\n")
+    assert "needs its announcement 1d before the start" in refused.stdout
+    subprocess.run(
+        [maintbook, "tick", "--now", "2027-01-10T00:00:00Z"],
+        cwd=checkout,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )  # announces the series
+
+    done = make_run(checkout, inside)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("MNT-2027-0007@20270112T0200Z: succeeded\n")
+    records = [
+        json.loads(p.read_text()) for p in (checkout / ".maintbook/runs").glob("*/*/record.json")
+    ]
+    assert sorted((r["outcome"], r["forced"]) for r in records) == [
+        ("refused", None), ("succeeded", None)]  # fmt: skip
