@@ -20,8 +20,8 @@ import yaml
 
 from maintbook.store import Store, leases
 from maintbook.timeparse import format_utc
-from tests.support import pgstate
 from tests.modules.conftest import BIN, LIBRARY, REPO, ModProject, ansible_env, run
+from tests.support import pgstate
 from tests.support.services import alertmanager, free_port
 
 PLUGIN_PATHS = {

@@ -8,9 +8,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+from tests.support.pgstate import write_config
+
 from maintbook.config import DEFAULTS, Policy, build_policy
 from maintbook.model import Approval, Recurrence, Runbook, Targets
-from tests.support.pgstate import write_config
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "support"))
