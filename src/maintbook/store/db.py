@@ -123,22 +123,33 @@ class Store:
             raise _damaged(self.location, ValueError("; ".join(str(r[0]) for r in rows[:3])))
 
     def migrate(self) -> None:
+        """Apply, in one write transaction, every migration newer than the database."""
         with self.read() as tx:
-            if self._version(tx) >= SCHEMA_VERSION:
+            if self._current(tx) == SCHEMA_VERSION:
                 return
         with self.write() as tx:
-            if self._version(tx) >= SCHEMA_VERSION:
-                return
-            self._set_legacy_aside(tx)
+            current = self._current(tx)
+            if current == 0:
+                self._set_legacy_aside(tx)
             for version, statements in MIGRATIONS:
-                if version > self._version(tx):
+                if version > current:
                     for statement in statements(self.backend):
                         tx.execute(statement)
-            tx.execute(
-                "INSERT INTO maintbook_meta (key, value) VALUES ('schema', ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (str(SCHEMA_VERSION),),
+                    tx.execute(
+                        "INSERT INTO maintbook_meta (key, value) VALUES ('schema', ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        (str(version),),
+                    )
+
+    def _current(self, tx: Tx) -> int:
+        """The database's schema version; StateError when a newer maintbook wrote it."""
+        version = self._version(tx)
+        if version > SCHEMA_VERSION:
+            raise StateError(
+                f"the state database {self.location} has schema version {version}, newer "
+                f"than this maintbook's ({SCHEMA_VERSION}): upgrade maintbook to use it"
             )
+        return version
 
     def _version(self, tx: Tx) -> int:
         if not self._has_table(tx, "maintbook_meta"):
