@@ -7,9 +7,7 @@ maintbook is refused instead of being changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -17,18 +15,8 @@ from maintbook.errors import MaintbookError
 from maintbook.store import Location, Store, bookings, maintenances
 from maintbook.store.bookings import Booking
 from maintbook.store.schema import BOOKINGS, MIGRATIONS, SCHEMA_VERSION, TABLES
-from tests.support import pgstate
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
-
-
-@pytest.fixture(params=pgstate.BACKENDS)
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Location]:
-    if request.param == "sqlite":
-        yield Location(path=tmp_path / "state.db")
-        return
-    cluster: pgstate.Cluster = request.getfixturevalue("pg_cluster")
-    yield Location(url=cluster.new_database(), password_env=pgstate.PASSWORD_ENV)
 
 
 def raw(location: Location) -> Store:

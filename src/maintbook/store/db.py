@@ -2,8 +2,11 @@
 
 Every change happens in a `write()` transaction, and write transactions are serialised: on
 SQLite by `BEGIN IMMEDIATE` (WAL mode, so readers never wait), on PostgreSQL by a
-transaction-level advisory lock. Races between runs, commands and operators on different
-machines therefore resolve the same way on both: one transaction sees the other's result.
+transaction-level advisory lock taken first, at READ COMMITTED, so that every statement after
+it sees what the writer before committed. Races between runs, commands and operators on
+different machines therefore resolve the same way on both: one transaction sees the other's
+result. A `read()` sees one snapshot on both (SQLite's deferred transaction; PostgreSQL's
+REPEATABLE READ, where a read never fails).
 
 SQL is written once, with `?` placeholders; the PostgreSQL connection binds them as `%s`.
 """
@@ -24,6 +27,8 @@ from maintbook.store.schema import LEGACY_TABLES, MIGRATIONS, SCHEMA_VERSION
 
 # An arbitrary constant: the one advisory lock all maintbook writers share on PostgreSQL.
 _PG_LOCK = 0x6D61696E74626B
+# psycopg's IsolationLevel values: writers READ COMMITTED (after the lock), readers a snapshot.
+_WRITE, _READ = 2, 3
 
 
 class StateError(MaintbookError):
@@ -187,6 +192,8 @@ class Store:
 
     @contextmanager
     def _transaction(self, exclusive: bool) -> Iterator[Tx]:
+        if self.backend == "postgresql":
+            self.connection.isolation_level = _WRITE if exclusive else _READ
         cursor = self.connection.cursor()
         tx = _Cursor(cursor, self.backend == "postgresql")
         try:
