@@ -53,3 +53,10 @@ def state_backend(request: pytest.FixtureRequest) -> Iterator[str]:
         yield chosen
     finally:
         pgstate.ACTIVE.clear()
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """After each test, drop the PostgreSQL databases its projects used."""
+    yield
+    pgstate.drop_made()
