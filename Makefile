@@ -60,9 +60,12 @@ lint: venv
 dogfood: venv
 	$(BIN)/maintbook validate runbooks/ --now $(DOGFOOD_NOW)
 
-## Everything CI runs.
+## Everything CI runs: the whole suite (tests/state starts its own PostgreSQL), then the
+## lifecycle and policy suites again with every test project's state in PostgreSQL.
+PG_SUITES ?= tests/run/test_lifecycle.py tests/policy
 test: system-packages venv lint dogfood node-deps
 	MAINTBOOK_REQUIRE_BROWSER=1 $(BIN)/pytest
+	MAINTBOOK_TEST_STATE=postgresql $(BIN)/pytest -q $(PG_SUITES)
 
 ## Regenerate docs/ (the references generated from the schemas and the CLI's help), and the
 ## golden review pages of the standard runbooks after a deliberate change.

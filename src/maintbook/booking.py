@@ -25,6 +25,7 @@ from maintbook.model import Runbook
 from maintbook.overlap import HostsOf
 from maintbook.policy_check import HORIZON, policy_diagnostics
 from maintbook.project import Loaded, load_runbooks
+from maintbook.shared import booked_elsewhere
 from maintbook.timeparse import utc_now
 
 EVENT_MARGIN = timedelta(days=1)
@@ -179,6 +180,7 @@ def policy_problems(
         return []
     moment = now or utc_now()
     others = booked_runbooks(config, [item.path for item in loaded])
+    others += booked_elsewhere(config, moment)
     events = events_between(config, *_span([rb for _, rb in pairs], moment, horizon))
     try:
         return policy_diagnostics(

@@ -18,6 +18,7 @@ from typing import Any
 
 from maintbook.loader import Document, Finding, PathKey
 from maintbook.schema import dotted
+from maintbook.store.db import masked_url, url_password
 from maintbook.suggest import did_you_mean
 from maintbook.timeparse import parse_duration, parse_rfc3339
 from maintbook.timerules import clock_problem, holidays_problem, rrule_problem, zone_problem
@@ -222,6 +223,22 @@ def calendar_files(doc: Document, merged: dict[str, Any]) -> Iterator[Finding]:
                 f"{dotted(path)} {location!r} is not a regular file (a device, a pipe or a "
                 "folder); give an ICS file or an http(s) URL",
             )
+
+
+@config_check
+def state_password(doc: Document, merged: dict[str, Any]) -> Iterator[Finding]:
+    """config-secret. pass: `url: postgresql://maint@db/maintbook` with `password_env`;
+    fail: `url: postgresql://maint:hunter2@db/maintbook` (a password written in the file)."""
+    url = _mapping(_mapping(doc.data).get("state")).get("url")
+    if isinstance(url, str) and url_password(url):
+        path = ("state", "url")
+        yield doc.find(
+            path,
+            "config-secret",
+            f"state.url {masked_url(url)} carries a password; secrets are never written in "
+            "maintbook.yml: remove it from the URL and name the environment variable that "
+            "holds it with state.password_env",
+        )
 
 
 def config_findings(doc: Document, merged: dict[str, Any]) -> list[Finding]:

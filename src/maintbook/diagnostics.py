@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
+# Codes whose source line holds a secret: the text reporter does not echo it.
+SECRET_CODES = frozenset({"config-secret"})
 
 
 @dataclass(frozen=True, order=True)
@@ -54,7 +56,7 @@ def format_text(diagnostics: Sequence[Diagnostic]) -> str:
     out: list[str] = []
     for d in diagnostics:
         out.append(f"{d.file}:{d.line}:{d.column}: {d.severity} {d.code} {d.message}")
-        source = _source_line(d.file, d.line, cache)
+        source = None if d.code in SECRET_CODES else _source_line(d.file, d.line, cache)
         if source is not None and len(source) <= 500:
             out.append(f"    {source}")
             out.append("    " + " " * (d.column - 1) + "^")

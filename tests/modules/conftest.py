@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -26,6 +25,8 @@ from maintbook.config import load_config
 from maintbook.context import Context, build_context
 from maintbook.project import load_runbook
 from maintbook.store import Store
+from maintbook.store.schema import TABLES
+from tests.support.pgstate import state_rows, write_config
 
 REPO = Path(__file__).resolve().parents[2]
 LIBRARY = REPO / "library"
@@ -81,7 +82,7 @@ class ModProject:
 
     def write(self, **runbook: Any) -> Path:
         (self.root / "runbooks").mkdir(parents=True, exist_ok=True)
-        (self.root / "maintbook.yml").write_text(yaml.safe_dump(self.config, sort_keys=False))
+        write_config(self.root, yaml.safe_dump(self.config, sort_keys=False))
         path = self.root / "runbooks" / "rb.yml"
         path.write_text(yaml.safe_dump({**RUNBOOK, **runbook}, sort_keys=False))
         return path
@@ -102,10 +103,9 @@ class ModProject:
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
     def ledger(self) -> list[dict[str, Any]]:
-        with sqlite3.connect(self.state_db) as db:
-            db.row_factory = sqlite3.Row
-            rows = db.execute("SELECT * FROM notices ORDER BY id").fetchall()
-        return [dict(row) for row in rows]
+        names = [name for name, _ in TABLES["notices"]]
+        rows = state_rows(self.root, f"SELECT {', '.join(names)} FROM notices ORDER BY id")
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def status(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads((self.root / "status" / "status.json").read_text())

@@ -450,8 +450,9 @@ def test_no_secret_reaches_an_error_the_ledger_or_the_outbox(
                "urlsecret-33", "urlsecret-55"]
     errors = "\n".join(sent.errors)
     assert len(sent.errors) == 4
-    files = [*proj.state_db.parent.iterdir(), *(proj.root / "outbox").rglob("*")]
+    files = [*proj.root.rglob("state/*"), *(proj.root / "outbox").rglob("*")]
     stored = b"".join(p.read_bytes() for p in files if p.is_file())
+    stored += "\n".join(str(v) for row in proj.ledger() for v in row.values()).encode()
     for error in sent.errors:  # the files hold the (scrubbed) errors: they were read
         assert error.split(": ", 1)[1].encode() in stored
     for secret in secrets:

@@ -9,7 +9,6 @@ lease in the state database. ansible-doc renders every module and the lookup.
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ import yaml
 from maintbook.store import Store, leases
 from maintbook.timeparse import format_utc
 from tests.modules.conftest import BIN, LIBRARY, REPO, ModProject, ansible_env, run
+from tests.support import pgstate
 from tests.support.services import alertmanager, free_port
 
 PLUGIN_PATHS = {
@@ -72,8 +72,7 @@ def am_url(tmp_path: Path) -> Iterator[str]:
 
 
 def state_rows(proj: ModProject, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(proj.state_db) as db:
-        return db.execute(sql).fetchall()
+    return pgstate.state_rows(proj.root, sql)
 
 
 def silences(url: str) -> list[dict[str, Any]]:
@@ -222,7 +221,8 @@ def test_the_lookup_says_whether_a_step_may_start(proj: ModProject) -> None:
             leases.release(tx, "run-released", now)
     finally:
         store.close()
-    state = {"path": str(proj.state_db), "url": None, "password_env": None}
+    state = {"path": str(ctx.state.path) if ctx.state.path else None, "url": ctx.state.url,
+             "password_env": ctx.state.password_env}
     runs = {name: {"run_id": name, "state": state} for name in
             ("run-live", "run-late", "run-stopped", "run-released")}
     runs["check"] = {"run_id": "run-check", "status": "check", "check": True, "state": state}

@@ -8,6 +8,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+from tests.support.pgstate import write_config
+
 from maintbook.config import DEFAULTS, Policy, build_policy
 from maintbook.model import Approval, Recurrence, Runbook, Targets
 
@@ -124,7 +126,7 @@ def series_text(id: str, rrule: str = "FREQ=WEEKLY;BYDAY=SU", clock: str = "03:0
 def write_repo(root: Path, calendars: str = "", extra: str = "") -> Path:
     """A runbook repository: maintbook.yml, runbooks/db.yml (booked), mine.yml (checked)."""
     (root / "runbooks").mkdir(parents=True, exist_ok=True)
-    (root / "maintbook.yml").write_text((calendars + extra) or "calendars: []\n")
+    write_config(root, (calendars + extra) or "calendars: []\n")
     (root / "runbooks" / "db.yml").write_text(
         runbook_text("MNT-2026-0040", "2026-12-06T02:00:00Z", "2h"))
     (root / "mine.yml").write_text(runbook_text("MNT-2026-0042", "2026-11-08T02:00:00Z"))

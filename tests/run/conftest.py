@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +14,7 @@ from click.testing import CliRunner, Result
 from ruamel.yaml import YAML
 
 from maintbook.cli import main
+from tests.support.pgstate import state_rows, write_config
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = """\
@@ -42,7 +41,7 @@ class Project:
 
     def configure(self, extra: str) -> None:
         """maintbook.yml: the tests' base policy and `extra` (YAML, top-level keys)."""
-        (self.root / "maintbook.yml").write_text(CONFIG + extra)
+        write_config(self.root, CONFIG + extra)
 
     def runbook(self, name: str = "rb", **overrides: Any) -> Path:
         """A valid zero-downtime runbook whose window is open now, with overrides."""
@@ -86,18 +85,16 @@ class Project:
     def page_statuses(self, maintenance: str = "MNT-2026-0101") -> list[str]:
         return [update["status"] for update in self.entry(maintenance)["updates"]]
 
-    def db(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.root / ".maintbook/state.db")
+    def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows from the project's state database, whichever the backend."""
+        return state_rows(self.root, sql, params)
 
     def state(self, maintenance: str = "MNT-2026-0101") -> str | None:
-        with contextlib.closing(self.db()) as db:
-            row = db.execute("SELECT state FROM maintenances WHERE id = ?",
-                             (maintenance,)).fetchone()
-        return None if row is None else str(row[0])
+        found = self.rows("SELECT state FROM maintenances WHERE id = ?", (maintenance,))
+        return str(found[0][0]) if found else None
 
     def live_leases(self) -> list[str]:
-        with contextlib.closing(self.db()) as db:
-            return [r[0] for r in db.execute("SELECT run_id FROM leases WHERE status = 'live'")]
+        return [r[0] for r in self.rows("SELECT run_id FROM leases WHERE status = 'live'")]
 
     def outbox(self, runbook_id: str = "MNT-2026-0101") -> list[dict[str, Any]]:
         path = self.root / ".maintbook/outbox" / f"{runbook_id}.jsonl"
@@ -117,7 +114,7 @@ class Project:
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     root = tmp_path / "project"
     root.mkdir()
-    (root / "maintbook.yml").write_text(CONFIG)
+    write_config(root, CONFIG)
     (root / "inventory").mkdir()
     shutil.copy(REPO / "inventory/local.yml", root / "inventory/local.yml")
     monkeypatch.chdir(root)

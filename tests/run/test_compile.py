@@ -174,8 +174,6 @@ def test_a_compiled_folder_outside_the_project_runs_with_plain_ansible_playbook(
         project, maintbook, tmp_path_factory):
     """compile -o DIR writes an ansible.cfg: `cd DIR && ansible-playbook -i INV PLAYBOOK` runs
     the same lifecycle: the page completed, the notices, the run in the state database."""
-    import sqlite3
-
     path = project.runbook(
         type="brief-interruption",
         approvals=[{"role": "engineering-manager", "by": "dana"}],
@@ -195,8 +193,7 @@ def test_a_compiled_folder_outside_the_project_runs_with_plain_ansible_playbook(
     assert (project.marks / "plain").exists()
     assert project.page_statuses() == ["in_progress", "completed"]
     assert [n["notice"] for n in project.outbox()] == ["start", "complete"]
-    with sqlite3.connect(project.root / ".maintbook/state.db") as db:
-        assert db.execute("SELECT outcome FROM runs").fetchall() == [("succeeded",)]
-        assert db.execute("SELECT state FROM maintenances").fetchall() == [("succeeded",)]
+    assert project.rows("SELECT outcome FROM runs") == [("succeeded",)]
+    assert project.rows("SELECT state FROM maintenances") == [("succeeded",)]
     report = maintbook("report", "MNT-2026-0101")
     assert report.exit_code == 0 and "succeeded" in report.output

@@ -4,7 +4,6 @@ can run (SPEC §14)."""
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -14,6 +13,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.run.conftest import Project, iso
+from tests.support.pgstate import state_rows
 
 pytestmark = pytest.mark.integration
 BIN = Path(sys.executable).parent
@@ -53,10 +53,8 @@ def test_an_export_of_a_recurring_and_a_one_off_runbook_runs_with_ansible_runner
                               timeout=300)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert sorted(project.order()) == ["daily", "once"]
-    state = out / "project/.maintbook/state.db"
-    with sqlite3.connect(state) as db:
-        rows = dict(db.execute("SELECT runbook, outcome FROM runs").fetchall())
-        maintenances = [r[0] for r in db.execute("SELECT id FROM maintenances")]
+    rows = dict(state_rows(out / "project", "SELECT runbook, outcome FROM runs"))
+    maintenances = [r[0] for r in state_rows(out / "project", "SELECT id FROM maintenances")]
     assert rows == {"MNT-2026-0201": "succeeded", "MNT-2026-0202": "succeeded"}
     assert any(m.startswith("MNT-2026-0201@") for m in maintenances)  # the open occurrence
 

@@ -42,6 +42,7 @@ from typing import Any
 import pytest
 
 from tests.support import netns
+from tests.support.pgstate import write_config
 
 pytestmark = pytest.mark.integration
 
@@ -357,7 +358,7 @@ def run_runbook(env: Env, name: str) -> tuple[subprocess.CompletedProcess[str], 
     """Copy runbooks/<name> into a fresh project and run it; return the process and record."""
     project = env.root / f"project-{Path(name).stem}"
     (project / "runbooks").mkdir(parents=True)
-    (project / "maintbook.yml").write_text(CONFIG)
+    write_config(project, CONFIG)
     shutil.copy(REPO / "runbooks" / name, project / "runbooks" / name)
     done = subprocess.run(
         [
@@ -411,7 +412,7 @@ def run_runbook_data(env: Env, name: str, data: dict[str, Any]
     project = env.root / f"project-{name}"
     (project / "runbooks").mkdir(parents=True)
     (project / "runbooks" / f"{name}.yml").write_text(json.dumps(data, indent=2))
-    (project / "maintbook.yml").write_text(CONFIG)
+    write_config(project, CONFIG)
     done = subprocess.run(
         [str(MAINTBOOK), "run", f"runbooks/{name}.yml", "-i", str(env.inventory),
          "--force-window", "--reason", "test"],

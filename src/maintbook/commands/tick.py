@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from maintbook import shared
 from maintbook.config import Config
 from maintbook.context import build_context
 from maintbook.errors import MaintbookError
@@ -73,6 +74,7 @@ def run_tick(*, paths: Sequence[Path], config_path: Path | None,
             click.echo(line)
         folders = list(paths) or [config.root / "runbooks"]
         loaded = [item.runbook for item in load_runbooks(folders, config) if item.runbook]
+        shared.book(store, config, loaded, moment, every=not paths)
         for runbook in loaded:
             if not runbook.is_series:
                 _one_off(store, runbook, config, moment)

@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from maintbook import records, review
+from maintbook import records, review, shared
 from maintbook.build import compile_runbook, unwind_playbook, write_atomically
 from maintbook.config import Config
 from maintbook.diagnostics import report, sort_diagnostics
@@ -218,6 +218,8 @@ def run_runbook(*, options: RunOptions) -> int:
     try:
         _report_crashed(store, lambda text: click.echo(f"maintbook: {text}", err=True))
         launch = _prepare(options)
+        if not options.check:  # a run books its window for the other checkouts
+            shared.book(store, config, [launch.runbook], options.now or utc_now())
         values = {n: os.environ[n] for n in set(env_names(config.raw)) if os.environ.get(n)}
         with SecretServer(values) as server:
             launch.request = replace(launch.request, secrets_socket=server.path)

@@ -2,28 +2,33 @@
 
 Every change happens in a `write()` transaction, and write transactions are serialised: on
 SQLite by `BEGIN IMMEDIATE` (WAL mode, so readers never wait), on PostgreSQL by a
-transaction-level advisory lock. Races between runs, commands and operators on different
-machines therefore resolve the same way on both: one transaction sees the other's result.
+transaction-level advisory lock taken first, at READ COMMITTED, so that every statement after
+it sees what the writer before committed. Races between runs, commands and operators on
+different machines therefore resolve the same way on both: one transaction sees the other's
+result. A `read()` sees one snapshot on both (SQLite's deferred transaction; PostgreSQL's
+REPEATABLE READ, where a read never fails).
 
 SQL is written once, with `?` placeholders; the PostgreSQL connection binds them as `%s`.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
 
 from maintbook.errors import MaintbookError
 from maintbook.store.schema import LEGACY_TABLES, MIGRATIONS, SCHEMA_VERSION
 
 # An arbitrary constant: the one advisory lock all maintbook writers share on PostgreSQL.
 _PG_LOCK = 0x6D61696E74626B
+# psycopg's IsolationLevel values: writers READ COMMITTED (after the lock), readers a snapshot.
+_WRITE, _READ = 2, 3
 
 
 class StateError(MaintbookError):
@@ -39,7 +44,7 @@ class Location:
     password_env: str | None = None
 
     def __str__(self) -> str:
-        return str(self.path) if self.path is not None else str(self.url)
+        return str(self.path) if self.path is not None else masked_url(str(self.url))
 
     @property
     def exists(self) -> bool:
@@ -107,7 +112,7 @@ class Store:
         except Exception as exc:
             store.close()
             if type(exc).__module__.startswith("psycopg"):
-                raise StateError(f"the state database {location}: {exc}") from exc
+                raise StateError(f"the state database {location}: {_first_line(exc)}") from exc
             raise
         return store
 
@@ -123,22 +128,33 @@ class Store:
             raise _damaged(self.location, ValueError("; ".join(str(r[0]) for r in rows[:3])))
 
     def migrate(self) -> None:
+        """Apply, in one write transaction, every migration newer than the database."""
         with self.read() as tx:
-            if self._version(tx) >= SCHEMA_VERSION:
+            if self._current(tx) == SCHEMA_VERSION:
                 return
         with self.write() as tx:
-            if self._version(tx) >= SCHEMA_VERSION:
-                return
-            self._set_legacy_aside(tx)
+            current = self._current(tx)
+            if current == 0:
+                self._set_legacy_aside(tx)
             for version, statements in MIGRATIONS:
-                if version > self._version(tx):
+                if version > current:
                     for statement in statements(self.backend):
                         tx.execute(statement)
-            tx.execute(
-                "INSERT INTO maintbook_meta (key, value) VALUES ('schema', ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (str(SCHEMA_VERSION),),
+                    tx.execute(
+                        "INSERT INTO maintbook_meta (key, value) VALUES ('schema', ?) "
+                        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        (str(version),),
+                    )
+
+    def _current(self, tx: Tx) -> int:
+        """The database's schema version; StateError when a newer maintbook wrote it."""
+        version = self._version(tx)
+        if version > SCHEMA_VERSION:
+            raise StateError(
+                f"the state database {self.location} has schema version {version}, newer "
+                f"than this maintbook's ({SCHEMA_VERSION}): upgrade maintbook to use it"
             )
+        return version
 
     def _version(self, tx: Tx) -> int:
         if not self._has_table(tx, "maintbook_meta"):
@@ -148,10 +164,10 @@ class Store:
 
     def _has_table(self, tx: Tx, name: str) -> bool:
         if self.backend == "sqlite":
-            sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
-        else:
-            sql = "SELECT 1 FROM information_schema.tables WHERE table_name = ?"
-        return tx.one(sql, (name,)) is not None
+            return tx.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                          (name,)) is not None
+        found = tx.one("SELECT to_regclass(?) IS NOT NULL", (name,))  # in the search path
+        return bool(found and found[0])
 
     def _set_legacy_aside(self, tx: Tx) -> None:
         """The first release's tables (no schema version) are renamed legacy_*, not lost."""
@@ -176,6 +192,8 @@ class Store:
 
     @contextmanager
     def _transaction(self, exclusive: bool) -> Iterator[Tx]:
+        if self.backend == "postgresql":
+            self.connection.isolation_level = _WRITE if exclusive else _READ
         cursor = self.connection.cursor()
         tx = _Cursor(cursor, self.backend == "postgresql")
         try:
@@ -184,13 +202,29 @@ class Store:
             elif exclusive:
                 tx.execute("SELECT pg_advisory_xact_lock(?)", (_PG_LOCK,))
             yield tx
-        except BaseException:
-            self.connection.rollback()
-            raise
-        else:
             self.connection.commit()
+        except BaseException as exc:
+            with suppress(Exception):  # a lost connection cannot roll back: the server does
+                self.connection.rollback()
+            if _lost(exc):
+                raise StateError(f"the state database {self.location} was lost in the middle "
+                                 f"of a change ({_first_line(exc)}); the change was not "
+                                 "made") from exc
+            raise
         finally:
-            cursor.close()
+            with suppress(Exception):
+                cursor.close()
+
+
+def _lost(exc: BaseException) -> bool:
+    """A PostgreSQL connection that broke (server gone, network, admin shutdown)."""
+    return any(kind.__module__.startswith("psycopg")
+               and kind.__name__ in ("OperationalError", "InterfaceError")
+               for kind in type(exc).__mro__)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _open_sqlite(location: Location) -> Store:
@@ -236,21 +270,60 @@ def _use_wal(connection: sqlite3.Connection, patience: float = 30.0) -> None:
         return
 
 
+def url_password(url: str) -> str | None:
+    """The password a database URL carries (`user:PASSWORD@host`, `?password=`), if any."""
+    try:
+        parts = urlsplit(url)
+        return parts.password or next(iter(parse_qs(parts.query).get("password", [])), None)
+    except ValueError:
+        return None
+
+
+def masked_url(url: str) -> str:
+    """The URL as it may be shown: a password in it replaced by ********."""
+    secret = url_password(url)
+    return url.replace(secret, "********") if secret else url
+
+
+def _masked(text: str, *secrets: str | None) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "********")
+    return text
+
+
+def _password(location: Location) -> str | None:
+    """The password named by `password_env`: the environment, or the run's secret server."""
+    if not location.password_env:
+        return None
+    from maintbook.secrets import lookup
+
+    password = lookup(location.password_env)
+    if password is None:
+        raise StateError(
+            f"the state database {masked_url(str(location.url))} needs the password named by "
+            f"state.password_env, but the environment variable {location.password_env} is "
+            "not set"
+        )
+    return password
+
+
 def _open_postgres(location: Location) -> Store:
     try:
         import psycopg
     except ImportError as exc:
         raise StateError(
-            f"state {location.url} needs the PostgreSQL driver: pip install 'psycopg[binary]'"
+            f"state {masked_url(str(location.url))} needs the PostgreSQL driver: "
+            "pip install 'maintbook[postgresql]'"
         ) from exc
-    password = os.environ.get(location.password_env) if location.password_env else None
-    if location.password_env and password is None:
-        from maintbook.secrets import lookup
-
-        password = lookup(location.password_env)
+    url = str(location.url)
+    password = _password(location)
     try:
-        connection = psycopg.connect(str(location.url), password=password, connect_timeout=10)
+        connection = psycopg.connect(url, password=password, connect_timeout=10)
     except psycopg.Error as exc:
-        detail = str(exc).replace(password, "********") if password else str(exc)
-        raise StateError(f"the state database {location.url} cannot be reached: {detail}") from exc
+        detail = _masked(" ".join(str(exc).split()), password, url_password(url))
+        raise StateError(
+            f"the state database {masked_url(url)} cannot be reached: {detail}. Nothing was "
+            "run"
+        ) from exc
     return Store(location, connection, "postgresql")

@@ -93,6 +93,26 @@ TABLES: dict[str, Sequence[Column]] = {
     ),
 }
 
+# Added by version 2: what each checkout of a shared state has booked (SPEC §10), so that
+# `check` in one checkout sees the windows another one booked.
+BOOKINGS: dict[str, Sequence[Column]] = {
+    "bookings": (
+        ("maintenance", "key"),
+        ("runbook", "text!"),
+        ("occurrence", "text"),
+        ("title", "text!"),
+        ("type", "text!"),
+        ("systems", "text!"),  # JSON list
+        ("targets", "text!"),  # the runbook's host pattern
+        ("window_start", "text!"),
+        ("window_end", "text!"),
+        ("checkout", "text!"),  # host:/path of the project that booked it
+        ("file", "text!"),  # the runbook file, relative to that project
+        ("line", "int!"),  # of its window
+        ("updated_at", "text!"),
+    ),
+}
+
 INDEXES = (
     ("notices_by_key", "notices", ("maintenance", "channel", "key")),
     ("runs_by_maintenance", "runs", ("maintenance", "started_at")),
@@ -119,9 +139,9 @@ _KINDS = {
 }
 
 
-def create_table(backend: str, name: str) -> str:
+def create_table(backend: str, name: str, tables: dict[str, Sequence[Column]] = TABLES) -> str:
     kinds = _KINDS[backend]
-    columns = ", ".join(f"{column} {kinds[kind]}" for column, kind in TABLES[name])
+    columns = ", ".join(f"{column} {kinds[kind]}" for column, kind in tables[name])
     return f"CREATE TABLE IF NOT EXISTS {name} ({columns})"
 
 
@@ -135,8 +155,15 @@ def version_1(backend: str) -> list[str]:
     return statements + [create_index(*index) for index in INDEXES]
 
 
-# Schema version → the statements that reach it from the version before.
-MIGRATIONS = ((1, version_1),)
+def version_2(backend: str) -> list[str]:
+    """Bookings of a shared state."""
+    return [create_table(backend, "bookings", BOOKINGS),
+            create_index("bookings_by_checkout", "bookings", ("checkout",))]
+
+
+# Schema version → the statements that reach it from the version before, in order. Both
+# backends apply the same list; a database records the version it reached (maintbook_meta).
+MIGRATIONS = ((1, version_1), (2, version_2))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 # Tables of the first release's state file, kept aside (renamed) when it is migrated.
 LEGACY_TABLES = ("reservations", "runs", "notices")
