@@ -16,6 +16,7 @@ This is the only module that imports ansible_runner. What it adds around it:
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -264,7 +265,25 @@ def _run_on_worker(request: RunRequest, worker: Worker, data: Path,
         code = ssh.wait()
         errors.seek(0)
         said = errors.read().decode(errors="replace").strip()
+    _scrub_command(artifacts / "command", request.secret_names)
     return _worker_outcome(str(processor.status), artifacts, code, said, worker)
+
+
+def _scrub_command(path: Path, names: Sequence[str]) -> None:
+    """The worker's `command` artifact holds its environment: keep no secret-like variable
+    (the configured ones were unset on the worker already)."""
+    if not path.exists():
+        return
+    try:
+        command = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        path.unlink()
+        return
+    env = command.get("env") if isinstance(command, dict) else None
+    if isinstance(env, dict):
+        for name in set(names) | _secret_like(env):
+            env.pop(name, None)
+        path.write_text(json.dumps(command), encoding="utf-8")
 
 
 @contextmanager

@@ -14,14 +14,18 @@ and state rows must be the same apart from times, ids and paths.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import io
 import json
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -43,6 +47,8 @@ PREFIX = f"mbw{os.getpid() % 10000}"
 WORKER_PORT = 2222
 HOOK_TOKEN = "hook-token-5d9e0a7c"
 HOOK_SECRET = "hmac-secret-41be93"
+WORKER_TOKEN, WORKER_SECRET = "worker-own-token-0a1b", "worker-own-secret-9f8e"  # its env
+SECRETS = (HOOK_TOKEN, HOOK_SECRET, WORKER_TOKEN, WORKER_SECRET)
 TIMES = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 RUN_IDS = re.compile(r"MNT-2026-0101-\d{8}T\d+Z|\d{8}T\d{6}\d*Z")
 DURATIONS = re.compile(r"\((\d+h ?)?(\d+m ?)?(\d+s)?\)")
@@ -101,7 +107,8 @@ def _worker_sshd(state: Path, worker: netns.SSHHost, bin_dir: Path) -> None:
         base.replace("Port 22\n", f"Port {WORKER_PORT}\n").replace(
             f"sshd-{worker.namespace}.pid", "sshd-worker.pid")
         + f"SetEnv PATH={bin_dir}:{VENV_BIN}:/usr/bin:/bin "
-        f"ANSIBLE_SSH_CONTROL_PATH_DIR={state}/cp-worker\n"
+        f"ANSIBLE_SSH_CONTROL_PATH_DIR={state}/cp-worker "
+        f"DEPLOY_TOKEN={WORKER_TOKEN} AUDIT_SECRET={WORKER_SECRET}\n"
     )
     _ip("netns", "exec", worker.namespace, "/usr/sbin/sshd", "-f", str(config))
     netns._wait_for_port(worker.address, WORKER_PORT)
@@ -158,13 +165,15 @@ steps:
 """
 
 
-def _project(fleet: Fleet, name: str, runbook: str, hook_url: str) -> Path:
+AUDIT = ("channels:\n"
+         "  audit: {type: webhook, url_env: AUDIT_WEBHOOK_URL, secret_env: AUDIT_SECRET}\n")
+
+
+def _project(fleet: Fleet, name: str, runbook: str, channels: str = AUDIT) -> Path:
     root = fleet.root / name
     (root / "runbooks").mkdir(parents=True)
     (root / "maintbook.yml").write_text(
-        "policy:\n  blackouts: []\n  types:\n    brief-interruption: {notice: 0}\n"
-        "channels:\n"
-        "  audit: {type: webhook, url_env: AUDIT_WEBHOOK_URL, secret_env: AUDIT_SECRET}\n"
+        "policy:\n  blackouts: []\n  types:\n    brief-interruption: {notice: 0}\n" + channels
     )
     (root / "inventory.json").write_text(fleet.inventory())
     (root / "runbooks" / "rb.yml").write_text(runbook)
@@ -241,8 +250,8 @@ def test_a_remote_run_gives_the_record_of_a_local_run(fleet, monkeypatch, tmp_pa
         marks = fleet.root / "marks"
         marks.mkdir()
         runbook = _runbook(marks)
-        here = _project(fleet, "here", runbook, hook)
-        there = _project(fleet, "there", runbook, hook)
+        here = _project(fleet, "here", runbook)
+        there = _project(fleet, "there", runbook)
 
         local = _run(here, *FORCED)
         assert local.exit_code == 0, local.output
@@ -258,7 +267,11 @@ def test_a_remote_run_gives_the_record_of_a_local_run(fleet, monkeypatch, tmp_pa
         assert first == from_here[target.name].strip()
         assert first.split()[0] != fleet.worker.address
         assert second.split()[0] == fleet.worker.address
-    assert len(box.posted("/hook/")) == 4  # started and completed, once per run
+    posted = box.posted("/hook/")
+    assert len(posted) == 4  # started and completed, once per run
+    for request in posted:  # signed with this machine's secret, not the worker's own
+        digest = hmac.new(HOOK_SECRET.encode(), request["raw"], hashlib.sha256).hexdigest()
+        assert request["headers"]["X-Maintbook-Signature"] == f"sha256={digest}"
 
     record_here = json.loads((_folder(here) / "record.json").read_text())
     record_there = json.loads((_folder(there) / "record.json").read_text())
@@ -278,18 +291,18 @@ def test_a_remote_run_gives_the_record_of_a_local_run(fleet, monkeypatch, tmp_pa
     texts = _transmitted(fleet.captured, tmp_path)
     assert any("playbook.yml" in t for t in texts) and any("maintbook_run_id" in t
                                                            for t in texts)
-    leaked = [t for t in texts if HOOK_TOKEN in t or HOOK_SECRET in t]
+    leaked = [t for t in texts if any(s in t for s in SECRETS)]
     for file in (there / ".maintbook").rglob("*"):
-        if file.is_file() and any(s.encode() in file.read_bytes()
-                                  for s in (HOOK_TOKEN, HOOK_SECRET)):
+        if file.is_file() and any(s.encode() in file.read_bytes() for s in SECRETS):
             leaked.append(str(file))
     assert leaked == []
-    assert HOOK_TOKEN not in remote.output
+    assert (_folder(there) / "artifacts/ansible/command").exists()
+    assert not any(s in remote.output for s in SECRETS)
     assert list(Path("/tmp").glob("maintbook-secrets-*.sock")) == []
 
 
 def _refused(fleet: Fleet, name: str, destination: str) -> tuple[Result, Path]:
-    root = _project(fleet, name, _runbook(fleet.root / "marks"), "http://127.0.0.1:9/hook")
+    root = _project(fleet, name, _runbook(fleet.root / "marks"), "")
     result = _run(root, "--remote", destination, "--ssh-config", str(fleet.ssh_config))
     return result, root
 
@@ -316,3 +329,104 @@ def test_a_worker_without_ansible_runner_is_refused_before_anything_opens(fleet)
     assert "worker bare has no ansible-runner on its PATH" in result.output
     assert "Traceback" not in result.output
     _nothing_opened(root)
+
+
+# ---------------------------------------------------------------- a run cut off
+
+
+def _slow_runbook(marks: Path) -> str:
+    """Step 1 changes and can be undone; step 2 announces itself, then sleeps."""
+    start = (datetime.now(UTC) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    log = f"{marks}/{{{{ inventory_hostname }}}}"
+    return f"""\
+runbook: 1
+id: MNT-2026-0101
+title: Patch the web tier
+owner: sre-team
+type: brief-interruption
+systems: [web]
+window: {{start: "{start}", duration: 2h}}
+approvals: [{{role: engineering-manager, by: dana}}]
+targets: {{hosts: web}}
+notify: [outbox]
+steps:
+  - name: Change
+    command: "sh -c 'echo change >> {log}'"
+    rollback: [{{name: Undo the change, command: "sh -c 'echo undo >> {log}'"}}]
+  - name: Long step
+    shell: "touch {log}.sleeping; sleep 30"
+  - name: Never
+    command: "sh -c 'echo never >> {log}'"
+"""
+
+
+def _start(fleet: Fleet, name: str) -> tuple[subprocess.Popen[str], Path, Path]:
+    marks = fleet.root / f"marks-{name}"
+    marks.mkdir()
+    root = _project(fleet, name, _slow_runbook(marks), "")
+    process = subprocess.Popen(
+        [str(VENV_BIN / "maintbook"), "run", "runbooks/rb.yml", "-i", "inventory.json",
+         *FORCED, "--remote", "worker", "--ssh-config", str(fleet.ssh_config)],
+        cwd=root, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    deadline = time.monotonic() + 120
+    while not all((marks / f"{t.name}.sleeping").exists() for t in fleet.targets):
+        assert process.poll() is None and time.monotonic() < deadline, process.stdout
+        time.sleep(0.1)
+    return process, root, marks
+
+
+def _worker_playbooks(fleet: Fleet) -> list[int]:
+    """ansible-playbook processes running in the worker's namespace."""
+    found = []
+    for pid in netns._namespace_pids(fleet.worker.namespace):
+        with contextlib.suppress(OSError):
+            if b"ansible-playbook" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+    return found
+
+
+def _gone(fleet: Fleet, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while _worker_playbooks(fleet) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return not _worker_playbooks(fleet)
+
+
+def _live_leases(root: Path) -> list[str]:
+    with contextlib.closing(sqlite3.connect(root / ".maintbook/state.db")) as db:
+        return [r[0] for r in db.execute("SELECT run_id FROM leases WHERE status = 'live'")]
+
+
+def test_an_interrupt_stops_the_worker_and_unwinds_there(fleet):
+    process, root, marks = _start(fleet, "interrupted")
+    os.killpg(process.pid, signal.SIGINT)
+    output, _ = process.communicate(timeout=180)
+    assert process.returncode == 130, output
+    for target in fleet.targets:
+        assert (marks / target.name).read_text().split() == ["change", "undo"]
+    record = json.loads((_folder(root) / "record.json").read_text())
+    assert record["outcome"] == "interrupted" and record["stop_reason"] == "interrupt"
+    assert record["hosts"] == {"t1": "rolled_back", "t2": "rolled_back"}, output
+    assert _live_leases(root) == []
+    assert _gone(fleet)
+    assert list(Path("/tmp").glob("maintbook-secrets-*.sock")) == []
+
+
+def test_a_lost_worker_connection_closes_the_run_here_and_stops_the_worker(fleet):
+    process, root, marks = _start(fleet, "lost")
+    sessions = [pid for pid in netns._namespace_pids(fleet.worker.namespace)
+                if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"sshd: root@notty")]
+    assert sessions
+    for pid in sessions:  # the worker's end of the connection goes away
+        os.kill(pid, signal.SIGKILL)
+    output, _ = process.communicate(timeout=180)
+    assert process.returncode == 1, output
+    assert "worker worker: ssh ended with exit code 255" in output or "stopped" in output
+    record = json.loads((_folder(root) / "record.json").read_text())
+    assert record["outcome"] != "succeeded"
+    assert "the playbook stopped before it could close the run" in record["note"]
+    assert _live_leases(root) == []
+    assert _gone(fleet)  # the worker's playbook watched its SSH session
+    for target in fleet.targets:
+        assert "never" not in (marks / target.name).read_text().split()
