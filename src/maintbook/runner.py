@@ -74,6 +74,7 @@ class RunResult:
     events: list[Event] = field(default_factory=list)
     output_tail: str = ""
     cancelled: bool = False
+    problem: str = ""  # why a worker's stream ended early (the connection, the worker)
 
     @property
     def started(self) -> bool:
@@ -194,6 +195,7 @@ def run_playbook(request: RunRequest, on_event: Callable[[Event], None],
         events=events,
         output_tail="\n".join(line for line in lines[-15:] if line.strip()),
         cancelled=cancelled,
+        problem=problem,
     )
 
 

@@ -302,7 +302,7 @@ def test_a_remote_run_gives_the_record_of_a_local_run(fleet, monkeypatch, tmp_pa
 
 
 def _refused(fleet: Fleet, name: str, destination: str) -> tuple[Result, Path]:
-    root = _project(fleet, name, _runbook(fleet.root / "marks"), "")
+    root = _project(fleet, name, _runbook(fleet.root / "marks"))
     result = _run(root, "--remote", destination, "--ssh-config", str(fleet.ssh_config))
     return result, root
 
@@ -422,10 +422,13 @@ def test_a_lost_worker_connection_closes_the_run_here_and_stops_the_worker(fleet
         os.kill(pid, signal.SIGKILL)
     output, _ = process.communicate(timeout=180)
     assert process.returncode == 1, output
-    assert "worker worker: ssh ended with exit code 255" in output or "stopped" in output
+    assert "maintbook: worker worker: ssh ended with exit code 255" in output
     record = json.loads((_folder(root) / "record.json").read_text())
-    assert record["outcome"] != "succeeded"
-    assert "the playbook stopped before it could close the run" in record["note"]
+    assert record["outcome"] == "failed"
+    assert record["hosts"] == {"t1": "failed", "t2": "failed"}
+    assert record["note"].startswith("the playbook stopped before it could close the run: "
+                                     "worker worker: ssh ended with exit code 255")
+    assert record["note"].endswith("(cut off: t1, t2)")
     assert _live_leases(root) == []
     assert _gone(fleet)  # the worker's playbook watched its SSH session
     for target in fleet.targets:

@@ -202,8 +202,10 @@ def _supervise(launch: Launch, store: Store) -> RunResult:
         if watch.interrupted():
             _unwind(launch, store, result)
         elif result.started and (opened := sv.opened_run(result.events)):
-            sv.close_here(store, launch.run_id,
-                          sv.stopped_early_ending(opened.get("hosts") or [], result.events))
+            ran = sv.what_ran(result.events, launch.steps, ())
+            sv.close_here(store, launch.run_id, sv.stopped_early_ending(
+                opened.get("hosts") or [], result.events, ran,
+                launch.runbook.maintenance_mode, result.problem))
     return result
 
 
@@ -264,6 +266,8 @@ def _finish(launch: Launch, store: Store, result: RunResult) -> int:
                                   launch.runbook.title, launch.sink.secrets)
     launch.sink.close(record["outcome"])
     write_records(record, launch.folder, launch.config, store)
+    if result.problem and not launch.watch.interrupted():
+        click.echo(f"maintbook: {result.problem}", err=True)
     if launch.options.fmt == "text":
         _summary(record, launch.folder, launch.config)
     return records.exit_code(record, EXIT_CODES)
