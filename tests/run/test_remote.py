@@ -253,13 +253,17 @@ def test_a_remote_run_gives_the_record_of_a_local_run(fleet, monkeypatch, tmp_pa
         here = _project(fleet, "here", runbook)
         there = _project(fleet, "there", runbook)
 
+        began = time.monotonic()
         local = _run(here, *FORCED)
         assert local.exit_code == 0, local.output
         from_here = {t.name: (marks / t.name).read_text() for t in fleet.targets}
         fleet.captured.unlink(missing_ok=True)
+        middle = time.monotonic()
         remote = _run(there, *FORCED, "--remote", "worker", "--ssh-config",
                       str(fleet.ssh_config))
         assert remote.exit_code == 0, remote.output
+        print(f"\nlocal run {middle - began:.1f} s, remote run {time.monotonic() - middle:.1f} s"
+              f", job sent {fleet.captured.stat().st_size} bytes")
 
     # The step ran over SSH from the worker's address the second time, from here the first.
     for target in fleet.targets:
@@ -433,3 +437,23 @@ def test_a_lost_worker_connection_closes_the_run_here_and_stops_the_worker(fleet
     assert _gone(fleet)  # the worker's playbook watched its SSH session
     for target in fleet.targets:
         assert "never" not in (marks / target.name).read_text().split()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--remote", "-oProxyCommand=touch /tmp/x"], "--remote '-oProxyCommand=touch /tmp/x': "
+     "give an SSH destination (host, user@host or ssh://user@host:port)"),
+    (["--ssh-config", "maintbook.yml"], "--ssh-config goes with --remote WORKER"),
+    (["--remote", "worker", "--ssh-config", "missing.conf"],
+     "--ssh-config missing.conf: no such file"),
+])
+def test_a_bad_worker_is_a_usage_error(tmp_path, args, message):
+    root = tmp_path / "p"
+    (root / "runbooks").mkdir(parents=True)
+    (root / "maintbook.yml").write_text(
+        "policy:\n  blackouts: []\n  types:\n    brief-interruption: {notice: 0}\n")
+    (root / "inventory.json").write_text('{"all": {"hosts": {"localhost": {}}}}')
+    (root / "runbooks" / "rb.yml").write_text(
+        _runbook(tmp_path).replace("notify: [outbox, audit]", "notify: [outbox]"))
+    result = _run(root, *FORCED, *args)
+    assert result.exit_code == 2
+    assert result.output == f"maintbook: {message}\n"
