@@ -249,6 +249,16 @@ def compile_command(
     help="Run outside the window and blackouts; needs --reason, recorded.",
 )
 @click.option("--reason", default=None, help="Why the window is forced.")
+@click.option(
+    "--remote",
+    metavar="WORKER",
+    default=None,
+    help="Run the playbook on this SSH destination through ansible-runner worker "
+    "(docs/remote.md).",
+)
+@click.option(
+    "--ssh-config", type=PATHS, default=None, help="The SSH configuration file for --remote."
+)
 @now_option
 @format_option("text", "json")
 def run(
@@ -260,6 +270,8 @@ def run(
     extra: tuple[str, ...],
     force_window: bool,
     reason: str | None,
+    remote: str | None,
+    ssh_config: Path | None,
     now: datetime | None,
     fmt: str,
 ) -> None:
@@ -268,7 +280,8 @@ def run(
     from maintbook.commands.run import RunOptions, run_runbook
 
     options = RunOptions(
-        runbook, config_path, inventory, check, limit, extra, reason, force_window, fmt, now
+        runbook, config_path, inventory, check, limit, extra, reason, force_window, fmt, now,
+        remote, ssh_config,
     )
     guarded(lambda: run_runbook(options=options))
 

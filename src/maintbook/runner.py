@@ -7,25 +7,36 @@ This is the only module that imports ansible_runner. What it adds around it:
 - the run's own extra variables go in through a YAML file where every value is `!unsafe`, so
   an operator name or a `--reason` is text, never a template;
 - `cancel()` stops the playbook at once (ansible-runner kills its process group), and the
-  playbook watches its supervisor: if `maintbook run` dies, so does the playbook.
+  playbook watches its supervisor: if `maintbook run` dies, so does the playbook;
+- with a `Worker` (`maintbook run --remote`), the job goes to `ansible-runner worker` over
+  SSH (`transmit`) and its events and artifacts come back (`process`) into the same
+  artifact folder, through the same event callback (maintbook.remote says what the worker
+  needs and how secrets reach it).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from maintbook import remote
 from maintbook.emit import Unsafe, emit_data
 from maintbook.process import kill_tree
+from maintbook.remote import SUPERVISOR_ENV, Worker
 from maintbook.secrets import SOCKET_ENV
 
 Event = dict[str, Any]
-SUPERVISOR_ENV = "MAINTBOOK_SUPERVISOR_PID"
+IDENT = "ansible"  # the artifacts of a run are in artifact_dir/IDENT
+SETTINGS = {"pexpect_timeout": 0.5}
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,7 @@ class RunRequest:
     secrets_socket: str | None = None
     check: bool = False
     forks: int | None = None
+    worker: Worker | None = None  # run on this worker (`--remote`), else here
 
 
 @dataclass
@@ -62,6 +74,7 @@ class RunResult:
     events: list[Event] = field(default_factory=list)
     output_tail: str = ""
     cancelled: bool = False
+    problem: str = ""  # why a worker's stream ended early (the connection, the worker)
 
     @property
     def started(self) -> bool:
@@ -74,6 +87,19 @@ def _join(paths: Sequence[Path]) -> str:
 
 
 def ansible_env(request: RunRequest) -> dict[str, str]:
+    """The settings of a local run: `ansible_settings`, this Python's tools first on the PATH,
+    the supervisor and the secret server."""
+    env = {
+        **ansible_settings(request),
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+        SUPERVISOR_ENV: str(os.getpid()),
+    }
+    if request.secrets_socket:
+        env[SOCKET_ENV] = request.secrets_socket
+    return env
+
+
+def ansible_settings(request: RunRequest) -> dict[str, str]:
     """The tuned settings of SPEC §14 / issue 14: no fact gathering, pipelining over SSH,
     connection reuse, and maintbook's plugin paths."""
     paths = request.paths
@@ -90,13 +116,9 @@ def ansible_env(request: RunRequest) -> dict[str, str]:
         "ANSIBLE_GATHERING": "explicit",
         "ANSIBLE_PIPELINING": "true",
         "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s",
-        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
-        SUPERVISOR_ENV: str(os.getpid()),
     }
     if request.forks:
         env["ANSIBLE_FORKS"] = str(request.forks)
-    if request.secrets_socket:
-        env[SOCKET_ENV] = request.secrets_socket
     return env
 
 
@@ -107,9 +129,17 @@ def _secret_like(env: Mapping[str, str]) -> set[str]:
             if any(m in name.upper() for m in markers) and name != SOCKET_ENV}
 
 
-def _extravars_file(request: RunRequest, folder: Path) -> Path:
+def _private_dir(request: RunRequest, folder: Path) -> Path:
+    """ansible-runner's private data directory: only the extra variables, in `env/extravars`
+    (ansible-runner passes them as `-e @file`; a worker receives them with the job)."""
+    data = folder / "data"
+    (data / "env").mkdir(parents=True)
+    _extravars_file(request, data / "env" / "extravars")
+    return data
+
+
+def _extravars_file(request: RunRequest, path: Path) -> Path:
     """maintbook's own variables as literal text (`!unsafe`), the operator's -e as given."""
-    path = folder / "extravars.yml"
     values: dict[str, Any] = dict(request.user_vars)
     values.update({k: _literal(v) for k, v in request.extravars.items()})
     path.write_text(emit_data(values), encoding="utf-8")
@@ -128,10 +158,8 @@ def _literal(value: Any) -> Any:
 
 def run_playbook(request: RunRequest, on_event: Callable[[Event], None],
                  cancel: Callable[[], bool] = lambda: False) -> RunResult:
-    """Run one playbook; every event goes to `on_event` as it happens; `cancel()` returning
-    true stops it at once."""
-    import ansible_runner
-
+    """Run one playbook, here or on its worker; every event goes to `on_event` as it happens;
+    `cancel()` returning true stops it at once."""
     events: list[Event] = []
     cancelled = False
 
@@ -145,43 +173,151 @@ def run_playbook(request: RunRequest, on_event: Callable[[Event], None],
         if not cancelled and cancel():
             cancelled = True
             # The running task's processes first: ansible-runner kills only the playbook's
-            # process group, and a module's command may have a session of its own.
+            # process group, and a module's command may have a session of its own. On a
+            # worker, this ends the SSH connection, and the worker's playbook with it.
             kill_tree(os.getpid(), include_root=False)
         return cancelled
 
     with tempfile.TemporaryDirectory(prefix="maintbook-ansible-") as private:
-        data = Path(private)
-        (data / "data").mkdir()
-        cmdline = ["-e", f"@{_extravars_file(request, data)}"]
-        if request.check:
-            cmdline.append("--check")
-        runner = ansible_runner.interface.init_runner(
-            private_data_dir=str(data / "data"),
-            artifact_dir=str(request.artifact_dir),
-            playbook=str(request.playbook),
-            inventory=str(request.inventory),
-            envvars=ansible_env(request),
-            cmdline=" ".join(cmdline),
-            event_handler=handle,
-            cancel_callback=should_cancel,
-            settings={"pexpect_timeout": 0.5},
-            quiet=True,
-            suppress_env_files=True,
-            ident="ansible",
-        )
-        for name in set(request.secret_names) | _secret_like(runner.config.env):
-            runner.config.env.pop(name, None)
-        runner.run()
-    stdout = request.artifact_dir / "ansible" / "stdout"
+        data = _private_dir(request, Path(private))
+        if request.worker is None:
+            status, rc, problem = _run_here(request, data, handle, should_cancel)
+        else:
+            status, rc, problem = _run_on_worker(request, request.worker, data, handle,
+                                                 should_cancel)
+    stdout = request.artifact_dir / IDENT / "stdout"
     lines = stdout.read_text(encoding="utf-8", errors="replace").splitlines() \
         if stdout.exists() else []
+    lines += problem.splitlines()
     return RunResult(
-        status=str(runner.status),
-        rc=int(runner.rc or 0),
+        status=status,
+        rc=rc,
         events=events,
         output_tail="\n".join(line for line in lines[-15:] if line.strip()),
         cancelled=cancelled,
+        problem=problem,
     )
+
+
+Outcome = tuple[str, int, str]  # ansible-runner's status, the playbook's rc, a problem
+
+
+def _run_here(request: RunRequest, data: Path, handle: Callable[[Event], bool],
+              should_cancel: Callable[[], bool]) -> Outcome:
+    import ansible_runner
+
+    runner = ansible_runner.interface.init_runner(
+        private_data_dir=str(data),
+        artifact_dir=str(request.artifact_dir),
+        playbook=str(request.playbook),
+        inventory=str(request.inventory),
+        envvars=ansible_env(request),
+        cmdline="--check" if request.check else None,
+        event_handler=handle,
+        cancel_callback=should_cancel,
+        settings=SETTINGS,
+        quiet=True,
+        suppress_env_files=True,
+        ident=IDENT,
+    )
+    for name in set(request.secret_names) | _secret_like(runner.config.env):
+        runner.config.env.pop(name, None)
+    runner.run()
+    return str(runner.status), int(runner.rc or 0), ""
+
+
+def _worker_env(request: RunRequest, remote_socket: str | None) -> dict[str, str]:
+    """A worker's settings: no PATH or supervisor of this machine; the forwarded socket."""
+    env = ansible_settings(request)
+    if remote_socket:
+        env[SOCKET_ENV] = remote_socket
+    return env
+
+
+def _run_on_worker(request: RunRequest, worker: Worker, data: Path,
+                   handle: Callable[[Event], bool], should_cancel: Callable[[], bool]
+                   ) -> Outcome:
+    """transmit | ssh WORKER ansible-runner worker | process, into the same artifacts."""
+    import ansible_runner
+
+    remote_socket = remote.socket_path() if request.secrets_socket else None
+    options = remote.forwarding(remote_socket, request.secrets_socket) \
+        if remote_socket and request.secrets_socket else []
+    command = worker.ssh(options, remote.worker_command(remote_socket, request.secret_names))
+    artifacts = request.artifact_dir / IDENT
+    with tempfile.TemporaryFile() as errors, subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors) as ssh:
+        assert ssh.stdin is not None and ssh.stdout is not None
+        try:
+            ansible_runner.run(
+                streamer="transmit", _output=ssh.stdin, private_data_dir=str(data),
+                playbook=str(request.playbook), inventory=str(request.inventory),
+                envvars=_worker_env(request, remote_socket),
+                cmdline="--check" if request.check else None, settings=SETTINGS,
+                quiet=True, suppress_env_files=True, ident=IDENT,
+                cancel_callback=should_cancel)
+            ssh.stdin.close()
+        except OSError:
+            pass  # the worker went away: `process` reads why
+        with _watching(ssh, should_cancel):
+            processor = ansible_runner.run(
+                streamer="process", _input=ssh.stdout, private_data_dir=str(data),
+                artifact_dir=str(artifacts), event_handler=handle,
+                cancel_callback=should_cancel, quiet=True)
+        code = ssh.wait()
+        errors.seek(0)
+        said = errors.read().decode(errors="replace").strip()
+    _scrub_command(artifacts / "command", request.secret_names)
+    return _worker_outcome(str(processor.status), artifacts, code, said, worker)
+
+
+def _scrub_command(path: Path, names: Sequence[str]) -> None:
+    """The worker's `command` artifact holds its environment: keep no secret-like variable
+    (the configured ones were unset on the worker already)."""
+    if not path.exists():
+        return
+    try:
+        command = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        path.unlink()
+        return
+    env = command.get("env") if isinstance(command, dict) else None
+    if isinstance(env, dict):
+        for name in set(names) | _secret_like(env):
+            env.pop(name, None)
+        path.write_text(json.dumps(command), encoding="utf-8")
+
+
+@contextmanager
+def _watching(ssh: subprocess.Popen[bytes], should_cancel: Callable[[], bool]
+              ) -> Iterator[None]:
+    """Ask `should_cancel` twice a second while the worker runs (`process` never asks)."""
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(SETTINGS["pexpect_timeout"]) and ssh.poll() is None:
+            if should_cancel():
+                ssh.kill()
+
+    thread = threading.Thread(target=watch, daemon=True, name="worker-cancel")
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=5)
+
+
+def _worker_outcome(status: str, artifacts: Path, code: int, said: str,
+                    worker: Worker) -> Outcome:
+    rc_file = artifacts / "rc"
+    text = rc_file.read_text().strip() if rc_file.exists() else ""
+    rc = int(text) if text.lstrip("-").isdigit() else (0 if status == "successful" else 1)
+    if code == 0:
+        return status, rc, ""
+    problem = f"worker {worker.destination}: ssh ended with exit code {code}" \
+        + (f": {said.splitlines()[-1]}" if said else "")
+    return ("error" if status == "successful" else status), rc or 1, problem
 
 
 def plugin_paths(project_root: Path, shipped: Callable[[str], Path]) -> PluginPaths:

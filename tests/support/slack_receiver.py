@@ -74,14 +74,16 @@ def make_handler(box: Received) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def slack_receiver(token: str = "xoxb-test-token") -> Iterator[tuple[str, Received]]:
-    """Serve on a free loopback port; yield (base_url, received)."""
+def slack_receiver(
+    token: str = "xoxb-test-token", host: str = "127.0.0.1"
+) -> Iterator[tuple[str, Received]]:
+    """Serve on a free port of `host` (loopback by default); yield (base_url, received)."""
     box = Received(token)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(box))
+    server = ThreadingHTTPServer((host, 0), make_handler(box))
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", box
+        yield f"http://{host}:{server.server_address[1]}", box
     finally:
         server.shutdown()
         server.server_close()

@@ -28,6 +28,7 @@ from maintbook.metrics import metrics
 from maintbook.model import Runbook
 from maintbook.progress import JsonLines, LiveView, ProgressSink
 from maintbook.project import load_concrete, load_runbook, require_config, select_occurrence
+from maintbook.remote import Expected, Worker, check_worker
 from maintbook.resources import shipped
 from maintbook.runner import Event, RunRequest, RunResult, plugin_paths, run_playbook
 from maintbook.runtime import supervisor as sv
@@ -51,6 +52,8 @@ class RunOptions:
     force_window: bool
     fmt: str
     now: datetime | None = None  # judge the gate as if it were then (tests, what-if; recorded)
+    remote: str | None = None  # an SSH destination that runs the playbook (docs/remote.md)
+    ssh_config: Path | None = None
 
 
 def parse_extra(pairs: Sequence[str]) -> dict[str, str]:
@@ -144,7 +147,22 @@ def _request(launch_folder: Path, playbook: Path, inventory: Path, config: Confi
         paths=plugin_paths(config.root, shipped), extravars=extravars,
         user_vars=parse_extra(options.extra),
         secret_names=tuple(sorted(set(env_names(config.raw)))), secrets_socket=socket,
-        check=options.check)
+        check=options.check, worker=_worker(options))
+
+
+def _worker(options: RunOptions) -> Worker | None:
+    if options.remote is None:
+        if options.ssh_config is not None:
+            raise UsageError("--ssh-config goes with --remote WORKER")
+        return None
+    return Worker(options.remote, options.ssh_config)
+
+
+def _check_worker(request: RunRequest, config: Config) -> None:
+    """Before anything opens: can the worker run this playbook (maintbook.remote)?"""
+    if request.worker is not None:
+        check_worker(request.worker, Expected(request.playbook, shipped("action_plugins"),
+                                              config.state.path))
 
 
 def _unwind(launch: Launch, store: Store, result: RunResult) -> None:
@@ -184,8 +202,10 @@ def _supervise(launch: Launch, store: Store) -> RunResult:
         if watch.interrupted():
             _unwind(launch, store, result)
         elif result.started and (opened := sv.opened_run(result.events)):
-            sv.close_here(store, launch.run_id,
-                          sv.stopped_early_ending(opened.get("hosts") or [], result.events))
+            ran = sv.what_ran(result.events, launch.steps, ())
+            sv.close_here(store, launch.run_id, sv.stopped_early_ending(
+                opened.get("hosts") or [], result.events, ran,
+                launch.runbook.maintenance_mode, result.problem))
     return result
 
 
@@ -218,6 +238,7 @@ def run_runbook(*, options: RunOptions) -> int:
     try:
         _report_crashed(store, lambda text: click.echo(f"maintbook: {text}", err=True))
         launch = _prepare(options)
+        _check_worker(launch.request, config)
         if not options.check:  # a run books its window for the other checkouts
             shared.book(store, config, [launch.runbook], options.now or utc_now())
         values = {n: os.environ[n] for n in set(env_names(config.raw)) if os.environ.get(n)}
@@ -247,6 +268,8 @@ def _finish(launch: Launch, store: Store, result: RunResult) -> int:
                                   launch.runbook.title, launch.sink.secrets)
     launch.sink.close(record["outcome"])
     write_records(record, launch.folder, launch.config, store)
+    if result.problem and not launch.watch.interrupted():
+        click.echo(f"maintbook: {result.problem}", err=True)
     if launch.options.fmt == "text":
         _summary(record, launch.folder, launch.config)
     return records.exit_code(record, EXIT_CODES)

@@ -189,12 +189,22 @@ def interrupted_ending(hosts: Sequence[str], ran: Mapping[str, Any], note: str,
     )
 
 
-def stopped_early_ending(hosts: Sequence[str], events: Sequence[Event]) -> Ending:
-    """The playbook ended before its close play: judge the hosts from what the events say."""
+def stopped_early_ending(hosts: Sequence[str], events: Sequence[Event],
+                         ran: Mapping[str, Any] | None = None, maintenance_mode: bool = False,
+                         cause: str = "") -> Ending:
+    """The playbook ended before its close play (Ansible failed, every target unreachable,
+    the worker's connection lost: `cause`): judge the hosts from what the events say. A host
+    whose steps had started (`ran`, see `what_ran`) was cut off: failed, or drained."""
     unreachable = {str(e.get("event_data", {}).get("host")) for e in events
                    if e.get("event") == "runner_on_unreachable"}
-    table = {h: "unreachable" if h in unreachable else "not_started" for h in hosts}
+    cut = sorted(h for h in (ran or {}) if h not in unreachable)
+    table = {h: "unreachable" if h in unreachable else
+             ("drained" if maintenance_mode else "failed") if h in cut else "not_started"
+             for h in hosts}
+    details = [f"unreachable: {', '.join(sorted(unreachable))}"] if unreachable else []
+    details += [f"cut off: {', '.join(cut)}"] if cut else []
     return Ending(outcome=run_outcome(table), hosts=table,
-                  note="the playbook stopped before it could close the run "
-                  + ("(unreachable: " + ", ".join(sorted(unreachable)) + ")"
-                     if unreachable else ""))
+                  drained=tuple(cut) if maintenance_mode else (),
+                  note="the playbook stopped before it could close the run"
+                  + (f": {cause}" if cause else "")
+                  + (f" ({'; '.join(details)})" if details else ""))
