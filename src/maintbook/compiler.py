@@ -185,6 +185,29 @@ class Compiler(Calls):
         return self.target_play(f"Precheck {self.rb.maintenance_id}",
                                 [*self.decide()[:1], *checks, lost])
 
+    def _batch_args(self) -> dict[str, Any]:
+        return {} if self.rb.targets.serial is None else {"batch": x.BATCH}
+
+    def batch_start(self) -> list[dict[str, Any]]:
+        """A rolling run counts its batches on the controller and says which one starts
+        ("batch 2 of 4") on the status page and, with `progress_every`, in a progress
+        notice. Only a batch where some host takes part gets here."""
+        serial = self.rb.targets.serial
+        if serial is None:
+            return []
+        count = _controller(set_fact(
+            {"maintbook_batch_number": x.batch_number(),
+             "maintbook_batch_total": x.batch_total(serial)},
+            "Count the batch that starts", delegate_facts=True, tags=["always"]))
+        shown = [self.page("in_progress", "Show the batch on the status page",
+                           **self._batch_args())]
+        if self.rb.progress_every is not None:
+            shown += self.notice("progress", "Send a progress notice for the batch",
+                                 message="{{ ansible_play_batch | join(', ') }} start",
+                                 min_interval=int(self.rb.progress_every.total_seconds()),
+                                 **self._batch_args())
+        return [count, *[{**_controller(t), "ignore_errors": True} for t in shown]]
+
     def _maintenance_mode(self, on: bool, name: str, when: str) -> list[dict[str, Any]]:
         if not self.rb.maintenance_mode:
             return []
@@ -205,7 +228,8 @@ class Compiler(Calls):
                 tasks += [{**_controller(t), "when": self.go} for t in self.notice(
                     "progress", "Send a progress notice",
                     message=Unsafe(f"Step {position} of {total} done: {step.name}"),
-                    min_interval=int(self.rb.progress_every.total_seconds()))]
+                    min_interval=int(self.rb.progress_every.total_seconds()),
+                    **self._batch_args())]
         if self.ver:
             tasks.append({**_controller(self.page("verifying", "Mark the maintenance "
                                                   "verifying")), "when": self.go})
@@ -305,7 +329,8 @@ class Compiler(Calls):
                 False, "Turn maintenance mode off", "not maintbook_rollback")),
             _end_host("not maintbook_rollback", "Finish hosts that succeeded"),
         ]
-        tasks = [*self.decide(), *self.forward(), *self.soak_include(soak_file), *passed,
+        tasks = [*self.decide(), *self.batch_start(), *self.forward(),
+                 *self.soak_include(soak_file), *passed,
                  *self.rollback_section()]
         return self.target_play(f"Maintain {self.rb.maintenance_id}", tasks, serial=True)
 

@@ -3,8 +3,8 @@
 Every host is a network namespace with its own sshd (as in netns.py) and its own nginx, run
 as root from a folder of its own under the fleet's state directory:
 
-    http://ADDRESS:8080/health   always 200 "ok" (what a health check or a load balancer's
-                                 probe of the application reads)
+    http://ADDRESS:8080/health   200 "ok" while HOME/www/health exists, else 404 (what a
+                                 health check of the application reads)
     http://ADDRESS:80/           the public side: 200 "serving", or 503 with the maintenance
                                  page while the maintenance_mode role's flag file exists (its
                                  `nginx` variant writes the snippet this server includes,
@@ -62,7 +62,7 @@ http {{
   scgi_temp_path {home}/tmp;
   server {{
     listen {address}:{health};
-    location /health {{ default_type text/plain; return 200 "ok\\n"; }}
+    location = /health {{ root {home}/www; default_type text/plain; }}
   }}
   server {{
     listen {address}:{public};
@@ -182,8 +182,9 @@ def _start_host(state: Path, namespace: str, subnet: int) -> FleetHost:
             "link set lo up"], namespace)
     config = netns._sshd_config(state, namespace, address)
     home = state / namespace
-    for folder in ("tmp", "snippets", "pages", "state"):
+    for folder in ("tmp", "snippets", "pages", "state", "www"):
         (home / folder).mkdir(parents=True, exist_ok=True)
+    (home / "www" / "health").write_text("ok\n")
     (home / "nginx.conf").write_text(NGINX_CONF.format(
         home=home, address=address, health=HEALTH_PORT, public=PUBLIC_PORT))
     inside = ["ip", "netns", "exec", namespace]
