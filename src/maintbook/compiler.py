@@ -29,7 +29,7 @@ from maintbook import expressions as x
 from maintbook.calls import CONTROLLER_VARS, Calls, Target, literal
 from maintbook.emit import Unsafe
 from maintbook.model import Runbook, Step
-from maintbook.tasks import guarded, set_fact, step_task
+from maintbook.tasks import guarded, needs_facts, set_fact, step_task
 from maintbook.timeparse import format_duration, format_utc
 from maintbook.vocabulary import StepRef
 
@@ -111,10 +111,12 @@ class Compiler(Calls):
             "tasks": tasks,
         }
 
-    def target_play(self, name: str, tasks: list[dict[str, Any]], serial: bool = False
-                    ) -> dict[str, Any]:
+    def target_play(self, name: str, tasks: list[dict[str, Any]], serial: bool = False,
+                    facts: bool = False) -> dict[str, Any]:
+        """A play on the targets; `facts`: one of its steps reads facts, so it gathers them
+        (the tuned ansible.cfg gathers nothing unless a play asks)."""
         play: dict[str, Any] = {"name": name, "hosts": Unsafe(self.rb.targets.hosts),
-                                "gather_facts": False}
+                                "gather_facts": facts}
         if serial and self.rb.targets.serial is not None:
             play["serial"] = self.rb.targets.serial
         play["vars"] = {**self.target_vars(), x.TAKES_PART: x.takes_part(x.in_limit()),
@@ -183,7 +185,8 @@ class Compiler(Calls):
             "Stop the maintenance: a target could not be reached", delegate_facts=True)),
             "when": dropped, "tags": ["always"]}
         return self.target_play(f"Precheck {self.rb.maintenance_id}",
-                                [*self.decide()[:1], *checks, lost])
+                                [*self.decide()[:1], *checks, lost],
+                                facts=any(needs_facts(s) for s in self.rb.precheck))
 
     def _batch_args(self) -> dict[str, Any]:
         return {} if self.rb.targets.serial is None else {"batch": x.BATCH}
@@ -206,7 +209,9 @@ class Compiler(Calls):
                                  message="{{ ansible_play_batch | join(', ') }} start",
                                  min_interval=int(self.rb.progress_every.total_seconds()),
                                  **self._batch_args())
-        return [count, *[{**_controller(t), "ignore_errors": True} for t in shown]]
+        # Showing progress never fails a batch: an error stays in the task's result.
+        return [count, *[{**_controller(t), "ignore_errors": True,
+                          "register": "maintbook_batch_shown"} for t in shown]]
 
     def _maintenance_mode(self, on: bool, name: str, when: str) -> list[dict[str, Any]]:
         if not self.rb.maintenance_mode:
@@ -332,7 +337,15 @@ class Compiler(Calls):
         tasks = [*self.decide(), *self.batch_start(), *self.forward(),
                  *self.soak_include(soak_file), *passed,
                  *self.rollback_section()]
-        return self.target_play(f"Maintain {self.rb.maintenance_id}", tasks, serial=True)
+        return self.target_play(f"Maintain {self.rb.maintenance_id}", tasks, serial=True,
+                                facts=self.maintain_reads_facts())
+
+    def maintain_reads_facts(self) -> bool:
+        """A step, check or rollback of the maintain play (or its unwind) reads facts."""
+        rb = self.rb
+        every = [*rb.precheck, *rb.steps, *rb.verify, *rb.rollback,
+                 *(rb.soak.checks if rb.soak else ())]
+        return any(needs_facts(s) for s in every)
 
     def close_play(self) -> dict[str, Any]:
         ending = {
@@ -398,7 +411,8 @@ class Compiler(Calls):
         }, "Take what ran on this host before the interrupt", tags=["always"])
         tasks = [seed, _end_host("not maintbook_rollback", "Leave hosts with nothing to undo"),
                  *self.rollback_section()]
-        return [self.target_play(f"Unwind {self.rb.maintenance_id} after an interrupt", tasks),
+        return [self.target_play(f"Unwind {self.rb.maintenance_id} after an interrupt", tasks,
+                                 facts=self.maintain_reads_facts()),
                 self.close_play()]
 
 

@@ -96,12 +96,13 @@ class Run:
         return dict(entry)
 
 
-def run_rolling(hosts: fleet.Fleet, root: Path, data: dict[str, Any]) -> Run:
+def run_rolling(hosts: fleet.Fleet, root: Path, data: dict[str, Any], count: int = COUNT,
+                variant: str = "nginx") -> Run:
     project = root / "project"
     (project / "runbooks").mkdir(parents=True)
     (project / "maintbook.yml").write_text(CONFIG)
     (project / "runbooks" / "rolling.yml").write_text(json.dumps(data, indent=2))
-    inventory = hosts.write_inventory(project / "inventory.yml", group="web")
+    inventory = hosts.write_inventory(project / "inventory.yml", "web", count, variant)
     started = time.monotonic()
     done = subprocess.run(
         [MAINTBOOK, "run", "runbooks/rolling.yml", "-i", str(inventory), "--format", "json"],

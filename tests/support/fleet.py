@@ -5,10 +5,14 @@ as root from a folder of its own under the fleet's state directory:
 
     http://ADDRESS:8080/health   200 "ok" while HOME/www/health exists, else 404 (what a
                                  health check of the application reads)
-    http://ADDRESS:80/           the public side: 200 "serving", or 503 with the maintenance
-                                 page while the maintenance_mode role's flag file exists (its
-                                 `nginx` variant writes the snippet this server includes,
-                                 the page, and reloads this nginx)
+    http://ADDRESS:80/           the public side: 200 "serving", or 503 while the
+                                 maintenance_mode role's flag file exists
+
+Inventories choose the maintenance_mode role's variant per fleet: `nginx` (the default: the
+role installs its maintenance page and the snippet this server includes, and reloads this
+nginx, so the 503 carries the role's page) or `flag` (the role only writes and removes the
+flag; a snippet the harness installs answers 503 while the flag exists: fewer tasks, for
+tests and benchmarks about batches rather than the page).
 
 Hosts come up in parallel: one `ip -batch` creates every namespace, veth pair and host-side
 address under netns.py's lock (so the subnets of parallel test runs never collide), then a
@@ -103,12 +107,12 @@ class FleetHost:
     def nginx_args(self) -> str:
         return f"-c {self.home}/nginx.conf -p {self.home} -e {self.home}/error.log"
 
-    def inventory_vars(self, control_dir: Path) -> dict[str, Any]:
-        """Connection variables plus the maintenance_mode role's nginx variant for this host."""
+    def inventory_vars(self, control_dir: Path, variant: str) -> dict[str, Any]:
+        """Connection variables plus the maintenance_mode role's settings for this host."""
         return {
             **self.ssh.inventory_vars(),
             "ansible_control_path_dir": str(control_dir),
-            "maintenance_mode_variant": "nginx",
+            "maintenance_mode_variant": variant,
             "maintenance_mode_flag_path": str(self.flag),
             "maintenance_mode_page_path": f"{self.home}/pages/maintenance.html",
             "maintenance_mode_nginx_snippet_path": f"{self.home}/snippets/maintenance_mode.conf",
@@ -131,12 +135,17 @@ class Fleet:
         """Where Ansible's SSH control sockets go (so `down` can close their masters)."""
         return self.state / "cp"
 
-    def inventory(self, group: str = "fleet") -> dict[str, Any]:
-        hosts = {h.name: h.inventory_vars(self.control_dir) for h in self.hosts}
+    def inventory(self, group: str = "fleet", count: int | None = None,
+                  variant: str = "nginx") -> dict[str, Any]:
+        """The first `count` hosts (all by default) as the inventory group `group`."""
+        hosts = {h.name: h.inventory_vars(self.control_dir, variant)
+                 for h in self.hosts[:count]}
         return {"all": {"children": {group: {"hosts": hosts}}}}
 
-    def write_inventory(self, path: Path, group: str = "fleet") -> Path:
-        path.write_text(json.dumps(self.inventory(group), indent=2), encoding="utf-8")
+    def write_inventory(self, path: Path, group: str = "fleet", count: int | None = None,
+                        variant: str = "nginx") -> Path:
+        path.write_text(json.dumps(self.inventory(group, count, variant), indent=2),
+                        encoding="utf-8")
         return path
 
     def status(self, host: FleetHost) -> int:
@@ -144,12 +153,17 @@ class Fleet:
         return http_status(host.public_url)
 
 
-def http_status(url: str, timeout: float = 5) -> int:
+def http_get(url: str, timeout: float = 5) -> tuple[int, str]:
+    """The status and body a URL answers."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as answer:
-            return int(answer.status)
+            return int(answer.status), answer.read().decode(errors="replace")
     except urllib.error.HTTPError as exc:
-        return int(exc.code)
+        return int(exc.code), exc.read().decode(errors="replace")
+
+
+def http_status(url: str, timeout: float = 5) -> int:
+    return http_get(url, timeout)[0]
 
 
 def _batch(lines: Sequence[str], namespace: str | None = None) -> None:
@@ -185,6 +199,8 @@ def _start_host(state: Path, namespace: str, subnet: int) -> FleetHost:
     for folder in ("tmp", "snippets", "pages", "state", "www"):
         (home / folder).mkdir(parents=True, exist_ok=True)
     (home / "www" / "health").write_text("ok\n")
+    (home / "snippets" / "00-flag.conf").write_text(
+        f"if (-f {home}/state/maintenance.flag) {{ return 503; }}\n")
     (home / "nginx.conf").write_text(NGINX_CONF.format(
         home=home, address=address, health=HEALTH_PORT, public=PUBLIC_PORT))
     inside = ["ip", "netns", "exec", namespace]
