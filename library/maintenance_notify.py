@@ -46,6 +46,13 @@ options:
   message:
     description: Extra text for internal channels (a progress line, a reason).
     type: str
+  batch:
+    description: A rolling run's current batch (C(number) of C(total)), which the text names
+      ("batch 2 of 4").
+    type: dict
+    suboptions:
+      number: {description: This batch, from 1., type: int, required: true}
+      total: {description: How many batches the run has., type: int, required: true}
   ending:
     description: How the run ended (C(maintbook_end)), for the C(complete) notice.
     type: dict
@@ -85,6 +92,8 @@ ARGUMENT_SPEC = {
     "run": {"type": "dict"},
     "message": {"type": "str"},
     "ending": {"type": "dict"},
+    "batch": {"type": "dict", "options": {"number": {"type": "int", "required": True},
+                                          "total": {"type": "int", "required": True}}},
     "min_interval": {"type": "int", "default": 0},
 }
 

@@ -48,6 +48,13 @@ options:
     description: The text of the update this change adds; a public sentence per state when
       omitted.
     type: str
+  batch:
+    description: A rolling run's current batch (C(number) of C(total)), which the text names
+      ("batch 2 of 4").
+    type: dict
+    suboptions:
+      number: {description: This batch, from 1., type: int, required: true}
+      total: {description: How many batches the run has., type: int, required: true}
   ending:
     description: How the run ended (C(maintbook_end)); required with C(state=closed).
     type: dict
@@ -90,6 +97,8 @@ ARGUMENT_SPEC = {
     "run": {"type": "dict"},
     "body": {"type": "str"},
     "ending": {"type": "dict"},
+    "batch": {"type": "dict", "options": {"number": {"type": "int", "required": True},
+                                          "total": {"type": "int", "required": True}}},
 }
 REQUIRED_IF = [("state", "closed", ["ending"])]
 

@@ -17,7 +17,7 @@ from maintbook.compiler import Compiler, playbook_header, soak_file_name
 from maintbook.config import Config
 from maintbook.emit import emit
 from maintbook.model import Runbook
-from maintbook.runner import PluginPaths
+from maintbook.runner import TRANSPORT, PluginPaths
 from maintbook.vocabulary import dump_manifest
 
 
@@ -60,6 +60,9 @@ def ansible_cfg(paths: PluginPaths) -> str:
     def joined(found: tuple[Path, ...]) -> str:
         return ":".join(str(p) for p in found)
 
+    def tuned(section: str) -> list[str]:
+        return [f"{key} = {value}" for where, key, _, value in TRANSPORT if where == section]
+
     return "\n".join([
         "# Written by maintbook compile: the paths of maintbook's modules, plugins and roles.",
         "[defaults]",
@@ -70,11 +73,10 @@ def ansible_cfg(paths: PluginPaths) -> str:
         f"roles_path = {joined(paths.roles)}",
         "callbacks_enabled = maintbook_supervisor",
         "retry_files_enabled = False",
-        "gathering = explicit",
+        *tuned("defaults"),
         "",
         "[ssh_connection]",
-        "pipelining = True",
-        "ssh_args = -o ControlMaster=auto -o ControlPersist=60s",
+        *tuned("ssh_connection"),
         "",
     ])
 

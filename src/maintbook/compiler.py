@@ -29,7 +29,7 @@ from maintbook import expressions as x
 from maintbook.calls import CONTROLLER_VARS, Calls, Target, literal
 from maintbook.emit import Unsafe
 from maintbook.model import Runbook, Step
-from maintbook.tasks import guarded, set_fact, step_task
+from maintbook.tasks import guarded, needs_facts, set_fact, step_task
 from maintbook.timeparse import format_duration, format_utc
 from maintbook.vocabulary import StepRef
 
@@ -111,10 +111,12 @@ class Compiler(Calls):
             "tasks": tasks,
         }
 
-    def target_play(self, name: str, tasks: list[dict[str, Any]], serial: bool = False
-                    ) -> dict[str, Any]:
+    def target_play(self, name: str, tasks: list[dict[str, Any]], serial: bool = False,
+                    facts: bool = False) -> dict[str, Any]:
+        """A play on the targets; `facts`: one of its steps reads facts, so it gathers them
+        (the tuned ansible.cfg gathers nothing unless a play asks)."""
         play: dict[str, Any] = {"name": name, "hosts": Unsafe(self.rb.targets.hosts),
-                                "gather_facts": False}
+                                "gather_facts": facts}
         if serial and self.rb.targets.serial is not None:
             play["serial"] = self.rb.targets.serial
         play["vars"] = {**self.target_vars(), x.TAKES_PART: x.takes_part(x.in_limit()),
@@ -183,7 +185,33 @@ class Compiler(Calls):
             "Stop the maintenance: a target could not be reached", delegate_facts=True)),
             "when": dropped, "tags": ["always"]}
         return self.target_play(f"Precheck {self.rb.maintenance_id}",
-                                [*self.decide()[:1], *checks, lost])
+                                [*self.decide()[:1], *checks, lost],
+                                facts=any(needs_facts(s) for s in self.rb.precheck))
+
+    def _batch_args(self) -> dict[str, Any]:
+        return {} if self.rb.targets.serial is None else {"batch": x.BATCH}
+
+    def batch_start(self) -> list[dict[str, Any]]:
+        """A rolling run counts its batches on the controller and says which one starts
+        ("batch 2 of 4") on the status page and, with `progress_every`, in a progress
+        notice. Only a batch where some host takes part gets here."""
+        serial = self.rb.targets.serial
+        if serial is None:
+            return []
+        count = _controller(set_fact(
+            {"maintbook_batch_number": x.batch_number(),
+             "maintbook_batch_total": x.batch_total(serial)},
+            "Count the batch that starts", delegate_facts=True, tags=["always"]))
+        shown = [self.page("in_progress", "Show the batch on the status page",
+                           **self._batch_args())]
+        if self.rb.progress_every is not None:
+            shown += self.notice("progress", "Send a progress notice for the batch",
+                                 message="{{ ansible_play_batch | join(', ') }} start",
+                                 min_interval=int(self.rb.progress_every.total_seconds()),
+                                 **self._batch_args())
+        # Showing progress never fails a batch: an error stays in the task's result.
+        return [count, *[{**_controller(t), "ignore_errors": True,
+                          "register": "maintbook_batch_shown"} for t in shown]]
 
     def _maintenance_mode(self, on: bool, name: str, when: str) -> list[dict[str, Any]]:
         if not self.rb.maintenance_mode:
@@ -205,7 +233,8 @@ class Compiler(Calls):
                 tasks += [{**_controller(t), "when": self.go} for t in self.notice(
                     "progress", "Send a progress notice",
                     message=Unsafe(f"Step {position} of {total} done: {step.name}"),
-                    min_interval=int(self.rb.progress_every.total_seconds()))]
+                    min_interval=int(self.rb.progress_every.total_seconds()),
+                    **self._batch_args())]
         if self.ver:
             tasks.append({**_controller(self.page("verifying", "Mark the maintenance "
                                                   "verifying")), "when": self.go})
@@ -305,9 +334,18 @@ class Compiler(Calls):
                 False, "Turn maintenance mode off", "not maintbook_rollback")),
             _end_host("not maintbook_rollback", "Finish hosts that succeeded"),
         ]
-        tasks = [*self.decide(), *self.forward(), *self.soak_include(soak_file), *passed,
+        tasks = [*self.decide(), *self.batch_start(), *self.forward(),
+                 *self.soak_include(soak_file), *passed,
                  *self.rollback_section()]
-        return self.target_play(f"Maintain {self.rb.maintenance_id}", tasks, serial=True)
+        return self.target_play(f"Maintain {self.rb.maintenance_id}", tasks, serial=True,
+                                facts=self.maintain_reads_facts())
+
+    def maintain_reads_facts(self) -> bool:
+        """A step, check or rollback of the maintain play (or its unwind) reads facts."""
+        rb = self.rb
+        every = [*rb.precheck, *rb.steps, *rb.verify, *rb.rollback,
+                 *(rb.soak.checks if rb.soak else ())]
+        return any(needs_facts(s) for s in every)
 
     def close_play(self) -> dict[str, Any]:
         ending = {
@@ -373,7 +411,8 @@ class Compiler(Calls):
         }, "Take what ran on this host before the interrupt", tags=["always"])
         tasks = [seed, _end_host("not maintbook_rollback", "Leave hosts with nothing to undo"),
                  *self.rollback_section()]
-        return [self.target_play(f"Unwind {self.rb.maintenance_id} after an interrupt", tasks),
+        return [self.target_play(f"Unwind {self.rb.maintenance_id} after an interrupt", tasks,
+                                 facts=self.maintain_reads_facts()),
                 self.close_play()]
 
 

@@ -27,6 +27,28 @@ TAKES_PART = "maintbook_takes_part"
 BATCH_FAILED = "maintbook_batch_failed"
 
 
+def batch_total(serial: int | str) -> str:
+    """How many batches Ansible makes of the play's hosts with this `serial` (a count, or a
+    percentage rounded down and at least 1, as Ansible's `pct_to_int`). A whole value."""
+    hosts = "(ansible_play_hosts_all | length)"
+    if isinstance(serial, str) and serial.endswith("%"):
+        size = f"([(({int(serial[:-1])} / 100.0) * {hosts}) | int, 1] | max)"
+    else:
+        size = str(int(serial))
+    return f"{{{{ ({hosts} + {size} - 1) // {size} }}}}"
+
+
+def batch_number() -> str:
+    """The batch that starts now: one more than the last one counted on the controller.
+    A whole value."""
+    return f"{{{{ ({CONTROLLER}.maintbook_batch_number | default(0) | int) + 1 }}}}"
+
+
+# The current batch, as the status-page and notice plugins take it (`batch:`).
+BATCH = (f"{{{{ {{'number': {CONTROLLER}.maintbook_batch_number | int, "
+         f"'total': {CONTROLLER}.maintbook_batch_total | int}} }}}}")
+
+
 def run_stopped() -> str:
     """The whole run stops: a precheck failed, opening failed, or an earlier batch failed."""
     return f"({CONTROLLER}.maintbook_stop | default(false))"

@@ -149,6 +149,17 @@ def run_outcome(host_states: Mapping[str, str], *, no_go: bool = False) -> str:
     return _RANK_OUTCOME[rank]
 
 
+def batch_progress(batch: Mapping[str, int] | None) -> str:
+    """A rolling run's batch in words, or "" when the run has no batches.
+
+    >>> batch_progress({"number": 2, "total": 4})
+    'batch 2 of 4'
+    """
+    if not batch:
+        return ""
+    return f"batch {int(batch['number'])} of {int(batch['total'])}"
+
+
 def drained(host_states: Mapping[str, str]) -> list[str]:
     """Hosts left in maintenance mode (when the runbook uses it)."""
     return sorted(h for h, s in host_states.items() if s not in CLEAN_HOST_STATES)

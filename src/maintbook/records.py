@@ -2,7 +2,8 @@
 
 The state database says how the run ended (outcome, host end states, failures, closing
 errors, notices); the runner's events add each step's timing and result, looked up in the
-compiler's manifest (task name → step), never parsed from task names.
+compiler's manifest (task name → step), never parsed from task names. maintbook.trace makes
+each step's entry (`entry_of`) as the events stream past; no event is kept.
 """
 
 from __future__ import annotations
@@ -57,31 +58,24 @@ def error_of(res: Mapping[str, Any], secrets: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def step_entries(events: Sequence[Event], steps: Mapping[str, StepRef],
-                 secrets: Sequence[str]) -> list[dict[str, Any]]:
-    """One entry per step task and host, in the order they finished."""
-    entries = []
-    for event in events:
-        if event.get("event") not in RESULT_EVENTS:
-            continue
-        data = event.get("event_data", {})
-        ref = steps.get(str(data.get("task", "")))
-        if ref is None:
-            continue
-        entry: dict[str, Any] = {
-            "phase": ref.phase,
-            "name": ref.name,
-            "host": data.get("host"),
-            "started_at": _stamp(data.get("start")),
-            "ended_at": _stamp(data.get("end")),
-            "result": result_of(event),
-        }
-        if ref.undoes:
-            entry["undoes"] = ref.undoes
-        if entry["result"] in ("failed", "unreachable"):
-            entry["error"] = error_of(data.get("res", {}), secrets)
-        entries.append(entry)
-    return entries
+def entry_of(event: Event, ref: StepRef, secrets: Sequence[str]) -> dict[str, Any] | None:
+    """The record entry of one step task's result on one host (None for other events)."""
+    if event.get("event") not in RESULT_EVENTS:
+        return None
+    data = event.get("event_data", {})
+    entry: dict[str, Any] = {
+        "phase": ref.phase,
+        "name": ref.name,
+        "host": data.get("host"),
+        "started_at": _stamp(data.get("start")),
+        "ended_at": _stamp(data.get("end")),
+        "result": result_of(event),
+    }
+    if ref.undoes:
+        entry["undoes"] = ref.undoes
+    if entry["result"] in ("failed", "unreachable"):
+        entry["error"] = error_of(data.get("res", {}), secrets)
+    return entry
 
 
 def _merge_failures(entries: list[dict[str, Any]], failures: Sequence[Mapping[str, Any]],
@@ -104,12 +98,13 @@ def _rolled_back(entries: list[dict[str, Any]], hosts: Mapping[str, str]) -> Non
             entry["result"] = "rolled_back"
 
 
-def build_record(run: Run, notices: Sequence[Entry], events: Sequence[Event],
-                 steps: Mapping[str, StepRef], window: tuple[datetime, datetime],
-                 title: str, secrets: Sequence[str] = ()) -> dict[str, Any]:
+def build_record(run: Run, notices: Sequence[Entry], steps: Sequence[Mapping[str, Any]],
+                 window: tuple[datetime, datetime], title: str,
+                 secrets: Sequence[str] = ()) -> dict[str, Any]:
+    """`steps`: the entries of the run's step results, in the order they finished."""
     summary = run.summary
     hosts = dict(summary.get("hosts") or {})
-    entries = step_entries(events, steps, secrets)
+    entries = [dict(e) for e in steps]
     _merge_failures(entries, summary.get("failures") or [], secrets)
     _rolled_back(entries, hosts)
     record: dict[str, Any] = {

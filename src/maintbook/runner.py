@@ -38,6 +38,27 @@ Event = dict[str, Any]
 IDENT = "ansible"  # the artifacts of a run are in artifact_dir/IDENT
 SETTINGS = {"pexpect_timeout": 0.5}
 
+# The tuned transport (issue 14): what Ansible's defaults leave slow over SSH. Each setting as
+# (ansible.cfg section, key, environment variable, value); `maintbook run` sets the variables,
+# `maintbook compile -o`/`export` write the same settings into ansible.cfg.
+TRANSPORT = (
+    ("defaults", "gathering", "ANSIBLE_GATHERING", "explicit"),  # facts only when asked for
+    ("ssh_connection", "pipelining", "ANSIBLE_PIPELINING", "True"),  # no temp files per task
+    ("ssh_connection", "ssh_args", "ANSIBLE_SSH_ARGS",  # one connection per host, reused
+     "-o ControlMaster=auto -o ControlPersist=60s"),
+)
+DEFAULT_FORKS = 5  # Ansible's own default
+MAX_FORKS = 50
+
+
+def batch_forks(serial: int | str | None) -> int | None:
+    """Forks sized to a rolling run's batch, so a whole batch runs at once (never fewer than
+    Ansible's default, at most MAX_FORKS); None leaves Ansible's default. A percentage needs
+    the inventory's size, which is Ansible's to know: it keeps the default."""
+    if isinstance(serial, int) and not isinstance(serial, bool):
+        return min(MAX_FORKS, max(DEFAULT_FORKS, serial))
+    return None
+
 
 @dataclass(frozen=True)
 class PluginPaths:
@@ -69,17 +90,14 @@ class RunRequest:
 
 @dataclass
 class RunResult:
+    """How the playbook ended. Its events went to the callback as they came; none is kept
+    here (maintbook.trace folds what a run needs of them)."""
+
     status: str
     rc: int
-    events: list[Event] = field(default_factory=list)
     output_tail: str = ""
     cancelled: bool = False
     problem: str = ""  # why a worker's stream ended early (the connection, the worker)
-
-    @property
-    def started(self) -> bool:
-        """Whether Ansible got as far as running a play (not stopped at a parse error)."""
-        return any(e.get("event") == "playbook_on_play_start" for e in self.events)
 
 
 def _join(paths: Sequence[Path]) -> str:
@@ -113,9 +131,7 @@ def ansible_settings(request: RunRequest) -> dict[str, str]:
         "ANSIBLE_RETRY_FILES_ENABLED": "false",
         "ANSIBLE_NOCOLOR": "true",
         "ANSIBLE_DEPRECATION_WARNINGS": "false",
-        "ANSIBLE_GATHERING": "explicit",
-        "ANSIBLE_PIPELINING": "true",
-        "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s",
+        **{variable: value for _, _, variable, value in TRANSPORT},
     }
     if request.forks:
         env["ANSIBLE_FORKS"] = str(request.forks)
@@ -160,11 +176,9 @@ def run_playbook(request: RunRequest, on_event: Callable[[Event], None],
                  cancel: Callable[[], bool] = lambda: False) -> RunResult:
     """Run one playbook, here or on its worker; every event goes to `on_event` as it happens;
     `cancel()` returning true stops it at once."""
-    events: list[Event] = []
     cancelled = False
 
     def handle(event: Event) -> bool:
-        events.append(event)
         on_event(event)
         return True
 
@@ -192,7 +206,6 @@ def run_playbook(request: RunRequest, on_event: Callable[[Event], None],
     return RunResult(
         status=status,
         rc=rc,
-        events=events,
         output_tail="\n".join(line for line in lines[-15:] if line.strip()),
         cancelled=cancelled,
         problem=problem,

@@ -8,6 +8,8 @@ other text a runbook gives (names, host patterns, delegate_to) goes in as litera
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from maintbook.emit import Commented, Unsafe
@@ -23,6 +25,27 @@ AUTHOR_CHOICE_RULES = {
     "shell": ("command-instead-of-module", "command-instead-of-shell", "risky-shell-pipe"),
     "command": ("command-instead-of-module",),
 }
+
+
+# Facts a step can read (`ansible_facts`, or the names Ansible injects from them): with
+# `gathering = explicit`, a target play gathers facts only when one of its steps reads one.
+FACT_NAMES = re.compile(
+    r"\bansible_(facts|distribution\w*|os_family|hostname|fqdn|nodename|domain|"
+    r"default_ipv[46]|all_ipv[46]_addresses|interfaces|memtotal_mb|memfree_mb|swaptotal_mb|"
+    r"processor\w*|kernel\w*|architecture|machine\w*|date_time|env|mounts|devices|lsb|"
+    r"pkg_mgr|service_mgr|system\w*|uptime_seconds|virtualization_\w+|user_id)\b")
+
+
+def needs_facts(step: Step) -> bool:
+    """The step's templated parts (its action, vars, `when`) or its own rollback read facts.
+
+    >>> needs_facts(Step("Patch", "command", "apt-get -y upgrade", 1))
+    False
+    >>> needs_facts(Step("Patch", "command", "echo {{ ansible_distribution }}", 1))
+    True
+    """
+    text = json.dumps([step.action, step.vars, step.when], default=str)
+    return bool(FACT_NAMES.search(text)) or any(needs_facts(s) for s in step.rollback)
 
 
 def _seconds(delta: Any) -> int:

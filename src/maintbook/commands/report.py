@@ -35,7 +35,7 @@ def record_of(store: Store, run: runs.Run) -> dict[str, object]:
     window = run.summary.get("window") or {}
     start = parse_rfc3339(str(window.get("start") or run.started_at))
     end = parse_rfc3339(str(window.get("end") or run.ended_at or run.started_at))
-    return records.build_record(run, notices, [], {}, (start, end), run.maintenance)
+    return records.build_record(run, notices, [], (start, end), run.maintenance)
 
 
 def run_report(*, key: str, config_path: Path | None, fmt: str) -> int:

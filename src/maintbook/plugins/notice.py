@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from maintbook import notify
+from maintbook.lifecycle import batch_progress
 from maintbook.notify.render import Story
 from maintbook.plugins.base import LifecycleAction, plain
 from maintbook.plugins.window import ending_of
 from maintbook.runtime.closing import outcome_notice_due, story_of
+
+
+def with_batch(batch: Mapping[str, int] | None, message: str) -> str:
+    """A progress line with the rolling run's batch in front ("Batch 2 of 4: ...")."""
+    label = batch_progress(batch)
+    if not label:
+        return message
+    return f"{label[0].upper()}{label[1:]}" + (f": {message}" if message else "")
 
 
 class ActionModule(LifecycleAction):
@@ -24,12 +34,12 @@ class ActionModule(LifecycleAction):
                 return {"changed": False, "skipped_reason": "not a notice of this type"}
             story = story_of(ending, stamp)
         else:
-            story = Story(message=str(args.get("message") or ""),
+            story = Story(message=with_batch(args.get("batch"), str(args.get("message") or "")),
                           retry=bool(run.get("retry")), now=stamp)
         store = self.store(ctx)
         try:
             sent = notify.send(store, ctx, kind, run_id=run.get("run_id"), now=now, story=story,
-                               detail=str(args.get("message") or "") if kind == "progress"
+                               detail=story.message if kind == "progress"
                                else "", min_interval=int(args.get("min_interval") or 0),
                                check=check)
         finally:

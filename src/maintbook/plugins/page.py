@@ -17,6 +17,7 @@ class ActionModule(LifecycleAction):
         if args["state"] == "closed":
             change = close_change(ctx, ending_of(plain(args["ending"])))
         else:
-            change = statuspage.change_for(ctx, args["state"], body=args.get("body"))
+            body = args.get("body") or statuspage.batch_body(args.get("batch"))
+            change = statuspage.change_for(ctx, args["state"], body=body)
         changed, record = statuspage.publish(ctx, change, now=now, check=check)
         return {"changed": changed, "maintenance": record}

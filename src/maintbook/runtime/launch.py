@@ -30,11 +30,19 @@ from maintbook.progress import JsonLines, LiveView, ProgressSink
 from maintbook.project import load_concrete, load_runbook, require_config, select_occurrence
 from maintbook.remote import Expected, Worker, check_worker
 from maintbook.resources import shipped
-from maintbook.runner import Event, RunRequest, RunResult, plugin_paths, run_playbook
+from maintbook.runner import (
+    Event,
+    RunRequest,
+    RunResult,
+    batch_forks,
+    plugin_paths,
+    run_playbook,
+)
 from maintbook.runtime import supervisor as sv
 from maintbook.secrets import SecretServer, env_names
 from maintbook.store import Store, leases, ledger, runs
 from maintbook.timeparse import format_utc, utc_now
+from maintbook.trace import Trace
 from maintbook.vocabulary import StepRef, load_manifest
 
 DEFAULT_INVENTORY = Path("inventory/local.yml")
@@ -168,13 +176,13 @@ def _check_worker(request: RunRequest, config: Config) -> None:
 def _unwind(launch: Launch, store: Store, result: RunResult) -> None:
     """After the first interrupt: roll back what ran (or not, `on_interrupt: stop`), close."""
     rb, watch = launch.runbook, launch.watch
-    facts = sv.opened_facts(result.events)
+    facts = watch.trace.opened
     if facts is None or sv.still_held(store, launch.run_id) is None:
         return
     opened = facts["maintbook_run"]
     roles = [r.index for r in launch.steps.values() if r.phase == "steps"
              and rb.steps[r.index - 1].kind == "role"]
-    ran = sv.what_ran(result.events, launch.steps, roles)
+    ran = watch.trace.what_ran(roles)
     sv.request_stop(launch.config.state, launch.run_id, "interrupt")
     if rb.on_interrupt == "rollback" and ran and not watch.hard_stop():
         path = launch.folder / "unwind.yml"
@@ -201,10 +209,9 @@ def _supervise(launch: Launch, store: Store) -> RunResult:
         result = run_playbook(launch.request, on_event, cancel=watch.interrupted)
         if watch.interrupted():
             _unwind(launch, store, result)
-        elif result.started and (opened := sv.opened_run(result.events)):
-            ran = sv.what_ran(result.events, launch.steps, ())
+        elif watch.trace.started and (opened := watch.trace.opened_run):
             sv.close_here(store, launch.run_id, sv.stopped_early_ending(
-                opened.get("hosts") or [], result.events, ran,
+                opened.get("hosts") or [], watch.trace.unreachable, watch.trace.what_ran(()),
                 launch.runbook.maintenance_mode, result.problem))
     return result
 
@@ -222,9 +229,10 @@ def _prepare(options: RunOptions) -> Launch:
     sink: ProgressSink = (JsonLines if options.fmt == "json" else LiveView)(
         runbook.maintenance_id, steps, secrets)
     occurrence = {"maintbook_occurrence": runbook.occurrence} if runbook.occurrence else {}
-    request = _request(folder / "artifacts", folder / compiled.playbook, inventory, config,
-                       options, run_id, who, None, occurrence)
-    watch = sv.Supervisor(run_id, config.state, sink.note)
+    request = replace(_request(folder / "artifacts", folder / compiled.playbook, inventory,
+                               config, options, run_id, who, None, occurrence),
+                      forks=batch_forks(runbook.targets.serial))
+    watch = sv.Supervisor(run_id, config.state, sink.note, Trace(steps, secrets))
     return Launch(options, runbook, config, run_id, folder, steps, request, sink, watch)
 
 
@@ -263,7 +271,7 @@ def _finish(launch: Launch, store: Store, result: RunResult) -> int:
         launch.sink.close("not started")
         raise UsageError(f"Ansible did not open the run ({launch.request.playbook}):\n"
                          f"{result.output_tail}")
-    record = records.build_record(run, notices, launch.watch.events, launch.steps,
+    record = records.build_record(run, notices, launch.watch.trace.entries,
                                   (launch.runbook.start, launch.runbook.end),
                                   launch.runbook.title, launch.sink.secrets)
     launch.sink.close(record["outcome"])

@@ -30,7 +30,7 @@ from maintbook.runner import Event
 from maintbook.runtime.closing import Ending, close_run
 from maintbook.store import Location, Store, leases, runs
 from maintbook.timeparse import utc_now
-from maintbook.vocabulary import StepRef
+from maintbook.trace import Trace
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 HARD_STOP = ("A second interrupt stopped the run at once: only the closing actions ran, "
@@ -45,8 +45,8 @@ class Supervisor:
     run_id: str
     state: Location
     on_note: Callable[[str], None]
+    trace: Trace
     signals: int = 0
-    events: list[Event] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     # ---------------------------------------------------------------- signals
@@ -97,55 +97,7 @@ class Supervisor:
             thread.join(timeout=10)
 
     def on_event(self, event: Event) -> None:
-        self.events.append(event)
-
-
-def opened_facts(events: Sequence[Event]) -> dict[str, Any] | None:
-    """The facts the playbook's open step returned (`maintbook_run`, `maintbook_context`,
-    `maintbook_root_dir`), when it ran."""
-    for event in events:
-        data = event.get("event_data", {})
-        facts = (data.get("res") or {}).get("ansible_facts") or {}
-        if event.get("event") in ("runner_on_ok", "runner_on_failed") and "maintbook_run" in facts:
-            return dict(facts)
-    return None
-
-
-def opened_run(events: Sequence[Event]) -> dict[str, Any] | None:
-    """What the playbook's open step returned (`maintbook_run`), when it ran."""
-    facts = opened_facts(events)
-    return None if facts is None else dict(facts["maintbook_run"])
-
-
-def what_ran(events: Sequence[Event], steps: Mapping[str, StepRef],
-             roles: Sequence[int]) -> dict[str, dict[str, list[int]]]:
-    """Per host, the steps that started (finished or not) and those that may have changed
-    something: changed, failed, cut off while running, or a role step."""
-    started: dict[str, set[int]] = {}
-    settled: dict[tuple[str, int], str] = {}
-    for event in events:
-        data = event.get("event_data", {})
-        ref = steps.get(str(data.get("task", "")))
-        if ref is None or ref.phase != "steps":
-            continue
-        host, kind = str(data.get("host")), event.get("event")
-        if kind == "runner_on_start":
-            started.setdefault(host, set()).add(ref.index)
-        elif kind == "runner_on_skipped":
-            started.get(host, set()).discard(ref.index)
-            settled[(host, ref.index)] = "skipped"
-        elif kind in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable"):
-            started.setdefault(host, set()).add(ref.index)
-            changed = (data.get("res") or {}).get("changed") or kind != "runner_on_ok"
-            settled[(host, ref.index)] = "changed" if changed else "ok"
-    found = {}
-    for host, indices in started.items():
-        ran = sorted(i for i in indices if settled.get((host, i)) != "skipped")
-        changed = [i for i in ran if settled.get((host, i), "changed") == "changed"
-                   or i in roles]
-        if ran:
-            found[host] = {"ran": ran, "changed": changed}
-    return found
+        self.trace.on_event(event)
 
 
 def request_stop(state: Location, run_id: str, reason: str) -> None:
@@ -189,14 +141,12 @@ def interrupted_ending(hosts: Sequence[str], ran: Mapping[str, Any], note: str,
     )
 
 
-def stopped_early_ending(hosts: Sequence[str], events: Sequence[Event],
+def stopped_early_ending(hosts: Sequence[str], unreachable: set[str],
                          ran: Mapping[str, Any] | None = None, maintenance_mode: bool = False,
                          cause: str = "") -> Ending:
     """The playbook ended before its close play (Ansible failed, every target unreachable,
-    the worker's connection lost: `cause`): judge the hosts from what the events say. A host
-    whose steps had started (`ran`, see `what_ran`) was cut off: failed, or drained."""
-    unreachable = {str(e.get("event_data", {}).get("host")) for e in events
-                   if e.get("event") == "runner_on_unreachable"}
+    the worker's connection lost: `cause`): judge the hosts from what the events said. A host
+    whose steps had started (`ran`, see `Trace.what_ran`) was cut off: failed, or drained."""
     cut = sorted(h for h in (ran or {}) if h not in unreachable)
     table = {h: "unreachable" if h in unreachable else
              ("drained" if maintenance_mode else "failed") if h in cut else "not_started"

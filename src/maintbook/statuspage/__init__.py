@@ -7,13 +7,14 @@ context's page (`file` or `statuspage`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from maintbook.context import Context
 from maintbook.http import Transport
-from maintbook.lifecycle import PageClose
+from maintbook.lifecycle import PageClose, batch_progress
 from maintbook.secrets import lookup
 from maintbook.statuspage import atlassian, files
 from maintbook.statuspage.model import BODY, Change, PageError, component_status, transition
@@ -30,6 +31,11 @@ def _site(ctx: Context) -> files.SiteRenderer:
                            now=now)
 
     return site
+
+
+def batch_body(batch: Mapping[str, int] | None) -> str | None:
+    """The public update for a rolling run's batch ("... in progress: batch 2 of 4.")."""
+    return BODY["batch"].format(batch=batch_progress(batch)) if batch else None
 
 
 def change_for(ctx: Context, status: str, *, body: str | None = None,

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from maintbook.http import ConnectionFailed, Transport, urllib_transport
-from maintbook.statuspage.model import Change, PageError
+from maintbook.statuspage.model import Change, PageError, is_news, last_body
 from maintbook.timeparse import parse_rfc3339
 
 RETRY_STATUSES = (420, 429)
@@ -193,7 +193,8 @@ def payload(entry_id: str, change: Change, ids: dict[str, str], creating: bool
 def apply(api: Api, entry_id: str, change: Change, mapping: dict[str, str], check: bool
           ) -> tuple[bool, dict[str, Any]]:
     current = find(api, entry_id)
-    if current is not None and _state(current) == change.status and not _moved(change, current):
+    if current is not None and not is_news(_state(current), last_body(record_of(
+            entry_id, current)), change) and not _moved(change, current):
         return False, record_of(entry_id, current)
     if current is None and change.kind != "incident" and not (
         change.scheduled_for and change.scheduled_until

@@ -38,6 +38,7 @@ BODY = {
     "our engineers finish the work.",
     "missed": "This maintenance did not take place.",
     "extended": "The maintenance will take longer than planned.",
+    "batch": "Maintenance is in progress: {batch}.",
 }
 
 
@@ -93,6 +94,19 @@ def allowed(current: str | None, wanted: str) -> bool:
     return wanted != "scheduled"  # an active entry only moves on
 
 
+def is_news(current_status: str | None, last_body: str | None, change: Change) -> bool:
+    """The change adds an update: a new status, or new words for an active one (a rolling
+    run's next batch). The same words again add nothing, so a repeated call is idempotent."""
+    if current_status != change.status:
+        return True
+    return change.status in ACTIVE and last_body is not None and change.body != last_body
+
+
+def last_body(record: dict[str, Any]) -> str | None:
+    updates = record.get("updates") or []
+    return str(updates[-1].get("body")) if updates else None
+
+
 def transition(record: dict[str, Any] | None, entry_id: str, change: Change,
                now: str) -> dict[str, Any]:
     """The entry after `change`; the input is not modified. Same status, same window: no change."""
@@ -113,7 +127,8 @@ def transition(record: dict[str, Any] | None, entry_id: str, change: Change,
     new["kind"] = change.kind or new.get("kind", "maintenance")
     names = list(change.components) or list(new["components"])
     new["components"] = {name: change.component_status for name in names}
-    if current["status"] != change.status or (moved and current["status"] is not None):
+    if is_news(current["status"], last_body(current), change) or (
+            moved and current["status"] is not None):
         new["status"] = change.status
         new["updates"].append({"status": change.status, "body": change.body, "at": now})
     return new
