@@ -44,7 +44,7 @@ pytestmark = pytest.mark.integration
 
 VENV_BIN = Path(sys.executable).parent
 PREFIX = f"mbw{os.getpid() % 10000}"
-WORKER_PORT = 2222
+WORKER_PORT, BLIND_PORT = 2222, 2223
 HOOK_TOKEN = "hook-token-5d9e0a7c"
 HOOK_SECRET = "hmac-secret-41be93"
 WORKER_TOKEN, WORKER_SECRET = "worker-own-token-0a1b", "worker-own-secret-9f8e"  # its env
@@ -101,18 +101,26 @@ def _runner_that_keeps_jobs(folder: Path, captured: Path) -> Path:
     return bin_dir
 
 
-def _worker_sshd(state: Path, worker: netns.SSHHost, bin_dir: Path) -> None:
-    config = state / "sshd-worker.conf"
+def _worker_sshd(state: Path, worker: netns.SSHHost, bin_dir: Path, port: int,
+                 hidden: Path | None = None) -> None:
+    """The worker's sshd on `port`; with `hidden`, it sees an empty folder there (a mount
+    namespace of its own), as a machine without this project would."""
+    config = state / f"sshd-worker-{port}.conf"
     base = (state / f"sshd-{worker.namespace}.conf").read_text()
     config.write_text(
-        base.replace("Port 22\n", f"Port {WORKER_PORT}\n").replace(
-            f"sshd-{worker.namespace}.pid", "sshd-worker.pid")
+        base.replace("Port 22\n", f"Port {port}\n").replace(
+            f"sshd-{worker.namespace}.pid", f"sshd-worker-{port}.pid")
         + f"SetEnv PATH={bin_dir}:{VENV_BIN}:/usr/bin:/bin "
         f"ANSIBLE_SSH_CONTROL_PATH_DIR={state}/cp-worker "
         f"DEPLOY_TOKEN={WORKER_TOKEN} AUDIT_SECRET={WORKER_SECRET}\n"
     )
-    _ip("netns", "exec", worker.namespace, "/usr/sbin/sshd", "-f", str(config))
-    netns._wait_for_port(worker.address, WORKER_PORT)
+    start = f"exec /usr/sbin/sshd -f {config}"
+    if hidden is not None:
+        hidden.mkdir()
+        start = f"mount -t tmpfs none {hidden} && {start}"
+    _ip("netns", "exec", worker.namespace, "unshare", "--mount", "--propagation", "private",
+        "sh", "-c", start)
+    netns._wait_for_port(worker.address, port)
 
 
 def _ssh_config(path: Path, worker: netns.SSHHost) -> None:
@@ -122,6 +130,7 @@ def _ssh_config(path: Path, worker: netns.SSHHost) -> None:
         f"Host worker\n  Port {WORKER_PORT}\n{common}"
         f"Host bare\n  Port 22\n{common}"  # the machine's PATH: no ansible-runner
         f"Host gone\n  Port 9\n{common}"  # nothing listens
+        f"Host blind\n  Port {BLIND_PORT}\n{common}"  # sees no project under hidden/
     )
 
 
@@ -135,7 +144,9 @@ def fleet() -> Iterator[Fleet]:
             for index, target in enumerate(targets, start=1):
                 _link(worker, target, index)
             captured = root / "transmitted"
-            _worker_sshd(state, worker, _runner_that_keeps_jobs(root, captured))
+            bin_dir = _runner_that_keeps_jobs(root, captured)
+            _worker_sshd(state, worker, bin_dir, WORKER_PORT)
+            _worker_sshd(state, worker, bin_dir, BLIND_PORT, root / "hidden")
             _ssh_config(root / "ssh_config", worker)
             yield Fleet(root, worker, targets, root / "ssh_config", captured)
         finally:
@@ -335,6 +346,19 @@ def test_a_worker_without_ansible_runner_is_refused_before_anything_opens(fleet)
     assert result.exit_code == 2
     assert "worker bare has no ansible-runner on its PATH" in result.output
     assert "Traceback" not in result.output
+    _nothing_opened(root)
+
+
+def test_a_worker_that_does_not_see_the_project_or_its_state_is_refused(fleet):
+    result, root = _refused(fleet, "hidden/project", "blind")
+    assert result.exit_code == 2
+    folder = _folder(root)
+    assert result.output == (
+        f"maintbook: worker blind does not see this project's playbook at "
+        f"{folder / 'playbook.yml'} (the worker reads the project from the same path); "
+        f"worker blind does not see the state database {root / '.maintbook/state.db'} on the "
+        "same disk (a worker on another machine needs state: postgresql://…); "
+        "no run was opened\n")
     _nothing_opened(root)
 
 
