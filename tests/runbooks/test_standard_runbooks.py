@@ -139,9 +139,13 @@ def results(record: dict[str, Any], name: str) -> dict[str, str]:
 
 
 def write_logs(env: Env) -> None:
-    """A live log, one rotated 3 days ago, one compressed 10 days ago, one 20 days old."""
+    """A live log, one rotated 3 days ago, one compressed 10 days ago, one 20 days old (and
+    nothing else: an earlier run today left `app.log.<today>`, which a rotation does not
+    overwrite)."""
     for host in NAMES:
         folder = env.root / "logs" / host
+        shutil.rmtree(folder)
+        folder.mkdir()
         (folder / "app.log").write_text("live line\n")
         for name, days, data in (
             ("app.log.20261230", 3, b"three days\n"),
