@@ -8,6 +8,7 @@ such as `MNT-2026-0002 (ops2:/srv/maint/runbooks/b.yml:7)` says where the other 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 from maintbook.config import Config
 from maintbook.model import Runbook, Targets
 from maintbook.process import hostname
-from maintbook.store import Store, bookings
+from maintbook.store import StateError, Store, bookings
 from maintbook.store.bookings import Booking
 from maintbook.timeparse import format_utc
 
@@ -83,10 +84,16 @@ def book(store: Store, config: Config, runbooks: Sequence[Runbook], now: datetim
 
 def booked_elsewhere(config: Config, now: datetime) -> list[Runbook]:
     """What other checkouts of a shared state booked; nothing for a SQLite state (one
-    checkout's own), which is not even opened."""
+    checkout's own), which is not even opened. A shared state out of reach (a CI job without
+    its password) is a warning: the checkout's own runbooks are still judged."""
     if config.state.url is None:
         return []
-    store = Store.open(config.state)
+    try:
+        store = Store.open(config.state)
+    except StateError as exc:
+        sys.stderr.write(f"maintbook: warning: overlaps with other checkouts' bookings not "
+                         f"checked: {exc}\n")
+        return []
     try:
         with store.read() as tx:
             return [runbook_of(b) for b in bookings.of_others(tx, checkout(config), now)]

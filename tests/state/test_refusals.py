@@ -15,6 +15,18 @@ from tests.support import pgstate
 
 MAINTBOOK = str(Path(sys.executable).parent / "maintbook")
 WRONG = "not-the-password-0451"
+RUNBOOK = """\
+runbook: 1
+id: MNT-2026-0042
+title: Reindex
+owner: sre-team
+type: zero-downtime
+systems: [database]
+window: {start: "2026-12-06T02:00:00Z", duration: 1h}
+approvals: [{role: team-lead, by: dana}]
+targets: {hosts: db}
+steps: [{name: Reindex, command: /bin/true}]
+"""
 
 
 def maintbook(root: Path, *args: str, env: dict[str, str] | None = None
@@ -107,3 +119,23 @@ def test_a_server_that_goes_away_mid_command_is_a_refusal(
             runs.history(tx)
     finally:
         store.close()
+
+
+def test_check_without_the_shared_state_still_judges_the_checkouts_own_runbooks(
+        tmp_path: Path) -> None:
+    """A CI job that lints pull requests has no database password: a warning, not a stop."""
+    url = f"postgresql://maintbook@127.0.0.1:{closed_port()}/maint"
+    root = project(tmp_path, pgstate.state_yaml(url))
+    (root / "rb.yml").write_text(RUNBOOK)
+    env = {k: v for k, v in os.environ.items() if k != pgstate.PASSWORD_ENV}
+    done = subprocess.run([MAINTBOOK, "check", "rb.yml", "--now", "2026-11-01T00:00:00Z"],
+                          cwd=root, capture_output=True, text=True, check=False, timeout=120,
+                          env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "warning: overlaps with other checkouts' bookings not checked: the state " \
+           f"database {url} needs the password" in done.stderr
+    unreachable = maintbook(root, "check", "rb.yml", "--now", "2026-11-01T00:00:00Z",
+                            env={pgstate.PASSWORD_ENV: "s3cret-unused"})
+    assert unreachable.returncode == 0 and "cannot be reached" in unreachable.stderr
+    assert "s3cret-unused" not in unreachable.stdout + unreachable.stderr

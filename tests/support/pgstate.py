@@ -59,11 +59,12 @@ class Cluster:
     password: str
 
     def psql(self, sql: str, database: str = "postgres") -> str:
-        """Run `sql` as the postgres superuser over the unix socket; its output."""
+        """Run `sql` as the postgres superuser over the unix socket; its output. The SQL goes
+        on stdin, never in a command line that `ps` shows (the role's password is in one)."""
         argv = ["runuser", "-u", "postgres", "--", str(PG_BIN / "psql"), "-X", "-q", "-At",
                 "-v", "ON_ERROR_STOP=1", "-h", str(self.root), "-p", str(self.port),
-                "-d", database, "-c", sql]
-        return subprocess.run(argv, capture_output=True, text=True, check=True,
+                "-d", database]
+        return subprocess.run(argv, input=sql, capture_output=True, text=True, check=True,
                               timeout=60).stdout.strip()
 
     def url(self, database: str, user: str = ROLE) -> str:
