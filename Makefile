@@ -79,6 +79,7 @@ bench: venv
 	$(PY) bench/validate.py
 	$(PY) bench/run_overhead.py
 	$(PY) bench/calendar.py
+	$(PY) bench/fleet.py
 
 clean:
 	rm -rf .maintbook build dist .pytest_cache .mypy_cache .ruff_cache
