@@ -4,6 +4,7 @@ session of its own, signalled with os.killpg as a terminal would, mid-step."""
 from __future__ import annotations
 
 import os
+import secrets as secrets_module
 import signal
 import subprocess
 import sys
@@ -152,19 +153,22 @@ def test_a_killed_run_leaves_no_secret_in_any_file(project: Project, tmp_path: P
     from tests.support.services import smtp_server
     from tests.support.slack_receiver import slack_receiver
 
+    # Made afresh, so that no file holds them before the run (this test's own source, a
+    # checkout under /tmp, included).
+    salt = secrets_module.token_hex(6)
     secrets = {
         "SLACK_WEBHOOK_URL": None,  # set below: it names the receiver
-        "SLACK_TOKEN": "xoxb-secret-9d8c7b6a",
-        "SMTP_PASSWORD": "smtp-secret-1a2b3c",
+        "SLACK_TOKEN": f"xoxb-secret-{salt}",
+        "SMTP_PASSWORD": f"smtp-secret-{salt}",
         "AUDIT_URL": None,
-        "AUDIT_SECRET": "hmac-secret-4e5f6a",
-        "STATUSPAGE_API_KEY": "statuspage-secret-7b8c9d",
+        "AUDIT_SECRET": f"hmac-secret-{salt}",
+        "STATUSPAGE_API_KEY": f"statuspage-secret-{salt}",
     }
     (tmp_path / "smtp").mkdir()
     with smtp_server(tmp_path / "smtp", "maint", secrets["SMTP_PASSWORD"]) as box, \
             slack_receiver(secrets["SLACK_TOKEN"]) as (url, _received):
-        secrets["SLACK_WEBHOOK_URL"] = f"{url}/services/T1/B1/webhook-secret-0f1e2d"
-        secrets["AUDIT_URL"] = f"{url}/hook/audit-secret-3c4d5e"
+        secrets["SLACK_WEBHOOK_URL"] = f"{url}/services/T1/B1/webhook-secret-{salt}"
+        secrets["AUDIT_URL"] = f"{url}/hook/audit-secret-{salt}"
         project.configure(f"""\
 channels:
   slack-hook: {{type: slack, webhook_env: SLACK_WEBHOOK_URL}}
