@@ -78,7 +78,9 @@ goldens: venv
 bench: venv
 	$(PY) bench/validate.py
 	$(PY) bench/run_overhead.py
+	$(PY) bench/check_overlap.py
 	$(PY) bench/calendar.py
+	$(PY) bench/state_backends.py
 	$(PY) bench/fleet.py
 
 clean:
