@@ -9,6 +9,7 @@ lease in the state database. ansible-doc renders every module and the lookup.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -244,12 +245,30 @@ def test_the_lookup_refuses_anything_but_one_run(proj: ModProject) -> None:
     assert "maintbook_run takes one term: the run (maintbook_run)" in result["msg"]
 
 
+PACKAGE_WARNING = re.compile(r"^\S+/site-packages/\S+\.py:\d+: \w*Warning: ")
+
+
+def doc_complaints(stderr: str) -> list[str]:
+    """What ansible-doc said on stderr, without Python's warnings raised inside installed
+    packages (a new cryptography deprecating DSA when ansible imports it, say) and the
+    source line Python prints under each."""
+    found, in_warning = [], False
+    for line in stderr.splitlines():
+        if PACKAGE_WARNING.match(line):
+            in_warning = True
+        elif not (in_warning and line.startswith("  ")):
+            in_warning = False
+            if line.strip():
+                found.append(line)
+    return found
+
+
 @pytest.mark.parametrize("module", MODULES)
 def test_ansible_doc_renders_each_module(module: str, tmp_path: Path) -> None:
     proc = run([str(BIN / "ansible-doc"), "-M", str(LIBRARY), module], tmp_path,
                ansible_env(tmp_path))
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr.strip() == ""
+    assert doc_complaints(proc.stderr) == []
     for section in ("OPTIONS", "EXAMPLES", "RETURN VALUES"):
         assert section in proc.stdout
     assert module in proc.stdout
