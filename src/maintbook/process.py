@@ -17,15 +17,21 @@ def hostname() -> str:
     return socket.gethostname()
 
 
-def start_time(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (/proc/PID/stat field 22)."""
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name, read once; None when the
+    process is gone (it may end, and be reaped, at any moment)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
     # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
-    fields = stat.rpartition(")")[2].split()
-    return fields[19] if len(fields) > 19 else None
+    return stat.rpartition(")")[2].split()
+
+
+def start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (/proc/PID/stat field 22)."""
+    fields = _stat(pid)
+    return fields[19] if fields is not None and len(fields) > 19 else None
 
 
 def alive(pid: int, started: str | None) -> bool:
@@ -38,13 +44,12 @@ def alive(pid: int, started: str | None) -> bool:
         return False
     except PermissionError:
         pass
-    now = start_time(pid)
-    if now is None:
+    fields = _stat(pid)  # one read: the process may end between two
+    if fields is None or len(fields) <= 19:
         return False
-    state = Path(f"/proc/{pid}/stat").read_text(errors="replace").rpartition(")")[2].split()
-    if state and state[0] == "Z":  # a zombie has finished; only its parent has not reaped it
+    if fields[0] == "Z":  # a zombie has finished; only its parent has not reaped it
         return False
-    return started is None or now == started
+    return started is None or fields[19] == started
 
 
 def children(pid: int) -> list[int]:

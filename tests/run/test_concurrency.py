@@ -44,7 +44,8 @@ def together(project: Project, *paths: Path) -> list[subprocess.CompletedProcess
 
 def exactly_one_ran(results: list[subprocess.CompletedProcess[str]]) -> str:
     codes = sorted(r.returncode for r in results)
-    assert codes == [0, 2], [r.stdout + r.stderr for r in results]
+    assert codes == [0, 2], "\n\n".join(
+        f"exit {r.returncode}:\n{r.stdout[-3000:]}\n{r.stderr[-6000:]}" for r in results)
     (refused,) = [r for r in results if r.returncode == 2]
     return refused.stdout
 
