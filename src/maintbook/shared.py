@@ -72,7 +72,11 @@ def runbook_of(booking: Booking) -> Runbook:
 
 def book(store: Store, config: Config, runbooks: Sequence[Runbook], now: datetime, *,
          every: bool = False) -> None:
-    """Book `runbooks` (series are left out); `every`: they are all this checkout books."""
+    """Book `runbooks` (series are left out); `every`: they are all this checkout books.
+    Only a shared (PostgreSQL) state is booked: a SQLite state is one checkout's own, whose
+    bookings nobody reads (`booked_elsewhere`), so `run` and `tick` write nothing there."""
+    if config.state.url is None:
+        return
     found = [booking_of(rb, config, now) for rb in runbooks if not rb.is_series]
     with store.write() as tx:
         if every:
