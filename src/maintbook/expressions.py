@@ -1,7 +1,8 @@
 """The Jinja programs of the compiled playbook, named and kept in one place (STYLE.md).
 
 Each function returns one expression (no `{{ }}` unless it is a whole value) and says what
-it decides. tests/compile/test_expressions.py renders each with Ansible's own templar.
+it decides. tests/fleet/test_batches.py renders the batch counts with Ansible's own templar;
+the run tests exercise the rest in real playbooks.
 
 Facts they read, per target host:
 - `maintbook_go`: this host takes part (inside --limit, the run opened, not stopped at start);
@@ -28,14 +29,19 @@ BATCH_FAILED = "maintbook_batch_failed"
 
 
 def batch_total(serial: int | str) -> str:
-    """How many batches Ansible makes of the play's hosts with this `serial` (a count, or a
-    percentage rounded down and at least 1, as Ansible's `pct_to_int`). A whole value."""
-    hosts = "(ansible_play_hosts_all | length)"
+    """How many batches of this run hold a host that takes part: Ansible cuts the play's
+    hosts into batches of `serial` (a count, or a percentage rounded down and at least 1, as
+    Ansible's `pct_to_int`), and with `--limit` a batch without a limited host never starts,
+    so it is not counted ("batch 2 of 2", never "of 4"). A whole value."""
+    hosts = "ansible_play_hosts_all"
     if isinstance(serial, str) and serial.endswith("%"):
-        size = f"([(({int(serial[:-1])} / 100.0) * {hosts}) | int, 1] | max)"
+        size = f"([(({int(serial[:-1])} / 100.0) * ({hosts} | length)) | int, 1] | max)"
     else:
         size = str(int(serial))
-    return f"{{{{ ({hosts} + {size} - 1) // {size} }}}}"
+    limited = (f"(query('inventory_hostnames', maintbook_limit) if maintbook_limit is defined "
+               f"else {hosts})")
+    return (f"{{{{ {hosts} | batch({size}) | map('select', 'in', {limited}) | map('list') "
+            "| select | list | length }}")
 
 
 def batch_number() -> str:

@@ -97,7 +97,7 @@ class Run:
 
 
 def run_rolling(hosts: fleet.Fleet, root: Path, data: dict[str, Any], count: int = COUNT,
-                variant: str = "nginx") -> Run:
+                variant: str = "nginx", extra: tuple[str, ...] = ()) -> Run:
     project = root / "project"
     (project / "runbooks").mkdir(parents=True)
     (project / "maintbook.yml").write_text(CONFIG)
@@ -105,7 +105,8 @@ def run_rolling(hosts: fleet.Fleet, root: Path, data: dict[str, Any], count: int
     inventory = hosts.write_inventory(project / "inventory.yml", "web", count, variant)
     started = time.monotonic()
     done = subprocess.run(
-        [MAINTBOOK, "run", "runbooks/rolling.yml", "-i", str(inventory), "--format", "json"],
+        [MAINTBOOK, "run", "runbooks/rolling.yml", "-i", str(inventory), "--format", "json",
+         *extra],
         cwd=project, capture_output=True, text=True, check=False, timeout=600,
         env={**os.environ, "NO_COLOR": "1"})
     seconds = time.monotonic() - started

@@ -4,10 +4,14 @@ Ansible makes, the words, the status-page rule, forks."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
-import jinja2
 import pytest
+from ansible.inventory.manager import InventoryManager
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
 from ansible.utils.helpers import pct_to_int
+from ansible.vars.manager import VariableManager
 
 from maintbook import expressions as x
 from maintbook.lifecycle import batch_progress
@@ -18,13 +22,33 @@ from maintbook.statuspage.model import Change, transition
 from maintbook.tasks import needs_facts
 
 
+def _render(expression: str, hosts: int, tmp_path: Path, **variables: object) -> str:
+    """`expression` as Ansible's own templar renders it in a play over h0..h{hosts-1}."""
+    source = tmp_path / "inventory.ini"
+    source.write_text("[web]\n" + "".join(f"h{i}\n" for i in range(hosts)))
+    loader = DataLoader()
+    inventory = InventoryManager(loader=loader, sources=[str(source)])
+    known = VariableManager(loader=loader, inventory=inventory).get_vars()
+    known.update(ansible_play_hosts_all=[f"h{i}" for i in range(hosts)], **variables)
+    return str(Templar(loader=loader, variables=known).template(trust_as_template(expression)))
+
+
 @pytest.mark.parametrize("serial", [1, 3, 5, 10, 25, "10%", "25%", "30%", "50%", "1%", "100%"])
 @pytest.mark.parametrize("hosts", [1, 2, 7, 20, 50])
-def test_batch_total_is_the_number_of_batches_ansible_makes(serial, hosts):
+def test_batch_total_is_the_number_of_batches_ansible_makes(serial, hosts, tmp_path):
     size = pct_to_int(serial, hosts)
     expected = math.ceil(hosts / size)
-    text = jinja2.Environment().from_string(x.batch_total(serial))
-    assert int(text.render(ansible_play_hosts_all=[f"h{i}" for i in range(hosts)])) == expected
+    assert int(_render(x.batch_total(serial), hosts, tmp_path)) == expected
+
+
+@pytest.mark.parametrize(("serial", "limit", "expected"), [
+    (5, "h1", 1), (5, "h1,h12", 2), (5, "h1:h2:h3:h4:h5", 2), (5, "h19", 1),
+    ("25%", "h0,h5,h10,h15", 4), ("50%", "h3:h4", 1), (1, "h3:h4:h9", 3),
+])
+def test_with_a_limit_only_batches_holding_a_limited_host_count(serial, limit, expected,
+                                                                 tmp_path):
+    """`--limit` skips the batches without a limited host: the page says "of 2", not "of 4"."""
+    assert int(_render(x.batch_total(serial), 20, tmp_path, maintbook_limit=limit)) == expected
 
 
 def test_batch_words():

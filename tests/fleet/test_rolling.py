@@ -90,3 +90,22 @@ def test_a_percentage_batch_with_max_fail_percentage_lets_one_failure_pass(
         assert hosts.status(host) == (503 if host is failing else 200)
     bodies = [u["body"] for u in run.page()["updates"]]
     assert "Maintenance is in progress: batch 2 of 2." in bodies
+
+
+def test_with_a_limit_the_batch_count_is_of_the_batches_that_run(hosts: fleet.Fleet, tmp_path):
+    """20 hosts, serial 5, `--limit` to one host of batch 1 and one of batch 3: two batches
+    run, and customers read "batch 1 of 2" and "batch 2 of 2", never "of 4"."""
+    reset(hosts)
+    chosen = [hosts.hosts[1], hosts.hosts[12]]
+    run = run_rolling(hosts, tmp_path, rolling_runbook(203, 5, 0),
+                      extra=("--limit", ",".join(h.name for h in chosen)))
+    output = run.done.stdout[-4000:] + run.done.stderr[-3000:]
+    assert run.done.returncode == 0, output
+    for host in hosts.hosts:
+        assert _version(host) == ("v2" if host in chosen else "v1"), host.name
+    bodies = [u["body"] for u in run.page()["updates"]]
+    assert "Maintenance is in progress: batch 1 of 2." in bodies, bodies
+    assert "Maintenance is in progress: batch 2 of 2." in bodies, bodies
+    assert not any("of 4" in body for body in bodies), bodies
+    progress = [n["body"] for n in run.outbox() if n["notice"] == "progress"]
+    assert progress and not any("of 4" in body for body in progress), progress
