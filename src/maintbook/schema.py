@@ -16,6 +16,7 @@ import importlib.util
 import json
 import marshal
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -232,6 +233,10 @@ def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(_prepare(schema(name), wrap_refs=False))
 
 
+# Changes whenever what the cache holds changes (2: the entry point bound to `validate`).
+CACHE_FORMAT = 2
+
+
 def _cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "maintbook" / "validators"
@@ -264,6 +269,15 @@ def _cached_validator(key: str, generate: Callable[[], str]) -> Callable[[Any], 
     return found
 
 
+def _entry_named(code: str) -> str:
+    """fastjsonschema's generated code with its entry point also bound to `validate`: the
+    code names each function after its schema's `$id` and writes the root's first."""
+    root = re.search(r"^def (\w+)\(", code, re.M)
+    if root is None:
+        raise RuntimeError("fastjsonschema generated no function")
+    return f"{code}\nvalidate = {root.group(1)}\n"
+
+
 @functools.cache
 def _quick(name: str) -> Callable[[Any], Any] | None:
     """fastjsonschema's compiled check of a shipped schema (None: not installed).
@@ -276,8 +290,8 @@ def _quick(name: str) -> Callable[[Any], Any] | None:
     except ImportError:  # pragma: no cover - a dependency; jsonschema alone is only slower
         return None
     prepared = _prepare(copy.deepcopy(schema(name)), wrap_refs=True)
-    key = json.dumps([prepared, fastjsonschema.VERSION], sort_keys=True)
-    cached = _cached_validator(key, lambda: str(fastjsonschema.compile_to_code(prepared)))
+    key = json.dumps([prepared, fastjsonschema.VERSION, CACHE_FORMAT], sort_keys=True)
+    cached = _cached_validator(key, lambda: _entry_named(fastjsonschema.compile_to_code(prepared)))
     if cached is not None:
         return cached
     check: Callable[[Any], Any] = fastjsonschema.compile(prepared)
