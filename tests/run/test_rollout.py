@@ -64,6 +64,23 @@ def test_a_failure_within_max_fail_percentage_undoes_only_that_host(project, mai
                                "h4": "succeeded"}
 
 
+@pytest.mark.parametrize(("max_fail", "order", "hosts"), [
+    (0, ["h1", "undo-h1"],
+     {"h1": "rolled_back", "h2": "not_started", "h3": "not_started", "h4": "not_started"}),
+    (100, ["h1", "h2", "h3", "h4", "undo-h1"],
+     {"h1": "rolled_back", "h2": "succeeded", "h3": "succeeded", "h4": "succeeded"}),
+])
+def test_one_host_at_a_time_a_failure_stops_the_rest_unless_allowed(
+        project, maintbook, max_fail, order, hosts):
+    """serial 1: a batch of one host fails with that host (its batch-mates are not read)."""
+    result = maintbook("run", str(rollout(project, 1, max_fail)),
+                       "-i", str(inventory(project, FOUR)))
+    assert result.exit_code == 1, result.output
+    assert sorted(project.order()) == order
+    (record,) = project.records()
+    assert record["hosts"] == hosts
+
+
 def test_limit_runs_the_steps_on_the_named_hosts_only(project, maintbook):
     path = rollout(project, 1, 0)
     result = maintbook("run", str(path), "-i", str(inventory(project, FOUR)), "--limit", "h3:h4")
