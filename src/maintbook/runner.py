@@ -53,10 +53,13 @@ MAX_FORKS = 50
 
 def batch_forks(serial: int | str | None) -> int | None:
     """Forks sized to a rolling run's batch, so a whole batch runs at once (never fewer than
-    Ansible's default, at most MAX_FORKS); None leaves Ansible's default. A percentage needs
-    the inventory's size, which is Ansible's to know: it keeps the default."""
+    Ansible's default, at most MAX_FORKS); None leaves Ansible's default. A percentage's
+    batch size is Ansible's to know (it counts the inventory): it gets MAX_FORKS, which costs
+    nothing beyond the batch, as Ansible starts one worker per host of the batch at most."""
     if isinstance(serial, int) and not isinstance(serial, bool):
         return min(MAX_FORKS, max(DEFAULT_FORKS, serial))
+    if isinstance(serial, str) and serial.endswith("%"):
+        return MAX_FORKS
     return None
 
 

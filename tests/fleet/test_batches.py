@@ -76,7 +76,7 @@ def test_an_active_entry_takes_new_words_once_and_a_repeat_adds_nothing():
 
 
 @pytest.mark.parametrize(("serial", "forks"), [(None, None), (1, 5), (10, 10), (200, 50),
-                                               ("25%", None)])
+                                               ("25%", 50), ("100%", 50)])
 def test_forks_cover_a_whole_batch(serial, forks):
     assert batch_forks(serial) == forks
 
