@@ -83,8 +83,7 @@ def operator() -> str:
         return os.environ.get("USER", "unknown")
 
 
-def _load(options: RunOptions) -> tuple[Runbook, Config]:
-    config = require_config(options.config_path, "text")
+def _load(options: RunOptions, config: Config) -> Runbook:
     path_text, _, occurrence = str(options.runbook).partition("@")
     if not Path(path_text).is_file():
         raise UsageError(f"{path_text}: no such runbook file")
@@ -93,10 +92,9 @@ def _load(options: RunOptions) -> tuple[Runbook, Config]:
         raise UsageError("the runbook is not valid:\n"
                          + report(sort_diagnostics(loaded.diagnostics), "text").rstrip("\n"))
     if occurrence:
-        return load_concrete(str(options.runbook), config, utc_now()), config
+        return load_concrete(str(options.runbook), config, utc_now())
     ahead = options.force_window or options.check
-    return select_occurrence(loaded.runbook, config, options.now or utc_now(),
-                             ahead=ahead), config
+    return select_occurrence(loaded.runbook, config, options.now or utc_now(), ahead=ahead)
 
 
 def _inventory(options: RunOptions, config: Config) -> Path:
@@ -216,8 +214,8 @@ def _supervise(launch: Launch, store: Store) -> RunResult:
     return result
 
 
-def _prepare(options: RunOptions) -> Launch:
-    runbook, config = _load(options)
+def _prepare(options: RunOptions, config: Config) -> Launch:
+    runbook = _load(options, config)
     inventory = _inventory(options, config)
     started, who = utc_now(), operator()
     run_id, folder = run_folder(runbook, config.root, started)
@@ -245,7 +243,7 @@ def run_runbook(*, options: RunOptions) -> int:
     store = Store.open(config.state, verify=True)  # a damaged database stops everything here
     try:
         _report_crashed(store, lambda text: click.echo(f"maintbook: {text}", err=True))
-        launch = _prepare(options)
+        launch = _prepare(options, config)
         _check_worker(launch.request, config)
         if not options.check:  # a run books its window for the other checkouts
             shared.book(store, config, [launch.runbook], options.now or utc_now())
