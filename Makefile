@@ -53,7 +53,7 @@ run: venv
 	  exit $$rc; }
 
 lint: venv
-	$(BIN)/ruff check src tests library bench
+	$(BIN)/ruff check src tests library bench doc_fragments
 	$(BIN)/mypy
 	$(BIN)/ansible-lint --offline --profile production roles/
 

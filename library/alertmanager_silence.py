@@ -11,7 +11,8 @@ DOCUMENTATION = r"""
 module: alertmanager_silence
 short_description: Create, move or expire the Alertmanager silence of a maintenance
 description:
-  - Creates the silence of the maintenance's matchers through the Alertmanager API v2 for
+  - Creates the silence of the maintenance's matchers (from C(context), with the
+    Alertmanager URL) through the Alertmanager API v2 for
     [window start - 15 minutes, window end + 15 minutes], the end following
     C(maintbook extend); or expires every active silence of the maintenance.
   - The silence is found again by the tag C(maintbook:MAINTENANCE_ID) in its comment, so the
@@ -19,24 +20,13 @@ description:
   - Runs on the controller as an action plugin.
 version_added: "0.1.0"
 author: maintbook developers
+extends_documentation_fragment: [maintbook]
 options:
   state:
     description: C(present) creates or moves the silence; C(absent) expires it.
     type: str
     choices: [present, absent]
     default: present
-  context:
-    description: The maintenance's context as maintbook compiles it (Alertmanager URL and
-      matchers included).
-    type: dict
-    required: true
-  root:
-    description: The project root; relative paths of the context resolve against it.
-    type: path
-    required: true
-  run:
-    description: The run (C(maintbook_run)).
-    type: dict
 notes:
   - Supports check mode.
 """

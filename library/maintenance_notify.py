@@ -17,14 +17,16 @@ description:
     Web API token with the maintenance's thread), C(email) (SMTP, STARTTLS, AUTH) and
     C(webhook) (JSON POST, optionally HMAC-signed).
   - A notice goes out once per maintenance, kind and channel; notices of a run (C(start),
-    C(progress), C(rollback), C(complete), ...) once per run. Deliveries are claimed in the
-    ledger of the state database before sending, so two processes never send one twice.
+    C(progress), C(rollback), C(complete), ...) once per run, keyed by the id of C(run).
+    Deliveries are claimed in the ledger of the state database before sending, so two
+    processes never send one twice.
   - Failed attempts are retried with backoff (per channel C(retries), C(retry_delay)); a
     channel marked C(required) that could not be reached fails the task.
   - Secrets are never arguments; channels name environment variables (C(*_env)).
   - Runs on the controller as an action plugin.
 version_added: "0.1.0"
 author: maintbook developers
+extends_documentation_fragment: [maintbook, maintbook.batch]
 options:
   notice:
     description: Which notice to send.
@@ -32,27 +34,9 @@ options:
     required: true
     choices: [announce, reminder, rescheduled, cancelled, missed, start, emergency, progress,
               rollback, extended, complete]
-  context:
-    description: The maintenance's context as maintbook compiles it (its channels included).
-    type: dict
-    required: true
-  root:
-    description: The project root; relative paths of the context resolve against it.
-    type: path
-    required: true
-  run:
-    description: The run (C(maintbook_run)); its id keys the run's notices.
-    type: dict
   message:
     description: Extra text for internal channels (a progress line, a reason).
     type: str
-  batch:
-    description: A rolling run's current batch (C(number) of C(total)), which the text names
-      ("batch 2 of 4").
-    type: dict
-    suboptions:
-      number: {description: This batch, from 1., type: int, required: true}
-      total: {description: How many batches the run has., type: int, required: true}
   ending:
     description: How the run ended (C(maintbook_end)), for the C(complete) notice.
     type: dict

@@ -19,29 +19,22 @@ description:
     lease and marks the maintenance running, all in one transaction of the state database.
     A refusal fails the task with every reason. A run whose lease C(maintbook run) already
     took is adopted.
-  - C(state=ended) works out the outcome from the hosts' end states and records it.
-  - C(state=released) releases the lease, moves the maintenance to its outcome and finishes
-    the run, recording the closing actions that failed.
+  - C(state=ended) works out the outcome of C(run) from the hosts' end states and records
+    it.
+  - C(state=released) releases the lease of C(run), moves the maintenance to the outcome in
+    C(ending) and finishes the run, recording the closing actions that failed.
   - C(state=check) judges the gate only.
   - Runs on the controller as an action plugin; never reads the runbook file (the compiled
     playbook passes the maintenance's context).
 version_added: "0.1.0"
 author: maintbook developers
+extends_documentation_fragment: [maintbook]
 options:
   state:
     description: What to do.
     type: str
     required: true
     choices: [open, ended, released, check]
-  context:
-    description: The maintenance's context as maintbook compiles it (facts, gate, channels,
-      status page, silence, state database). Literal data.
-    type: dict
-    required: true
-  root:
-    description: The project root; relative paths of the context resolve against it.
-    type: path
-    required: true
   run_id:
     description: The run's id (state=open); generated when omitted.
     type: str
@@ -70,9 +63,6 @@ options:
     description: The hosts the limit pattern resolves to (state=open).
     type: list
     elements: str
-  run:
-    description: The run as state=open returned it (C(maintbook_run)).
-    type: dict
   host_states:
     description: Host to its end state as the play recorded it (state=ended).
     type: dict

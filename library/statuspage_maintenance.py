@@ -26,6 +26,7 @@ description:
   - Runs on the controller as an action plugin.
 version_added: "0.1.0"
 author: maintbook developers
+extends_documentation_fragment: [maintbook, maintbook.batch]
 options:
   state:
     description: The entry's wanted state, or C(closed) to close it as C(ending) says.
@@ -33,28 +34,10 @@ options:
     required: true
     choices: [scheduled, in_progress, verifying, completed, cancelled, ended_early,
               not_completed, missed, closed]
-  context:
-    description: The maintenance's context as maintbook compiles it.
-    type: dict
-    required: true
-  root:
-    description: The project root; relative paths of the context resolve against it.
-    type: path
-    required: true
-  run:
-    description: The run (C(maintbook_run)).
-    type: dict
   body:
     description: The text of the update this change adds; a public sentence per state when
       omitted.
     type: str
-  batch:
-    description: A rolling run's current batch (C(number) of C(total)), which the text names
-      ("batch 2 of 4").
-    type: dict
-    suboptions:
-      number: {description: This batch, from 1., type: int, required: true}
-      total: {description: How many batches the run has., type: int, required: true}
   ending:
     description: How the run ended (C(maintbook_end)); required with C(state=closed).
     type: dict

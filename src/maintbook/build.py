@@ -70,6 +70,7 @@ def ansible_cfg(paths: PluginPaths) -> str:
         f"action_plugins = {joined(paths.action)}",
         f"lookup_plugins = {joined(paths.lookup)}",
         f"callback_plugins = {joined(paths.callback)}",
+        f"doc_fragment_plugins = {joined(paths.doc_fragment)}",
         f"roles_path = {joined(paths.roles)}",
         "callbacks_enabled = maintbook_supervisor",
         "retry_files_enabled = False",

@@ -8,7 +8,7 @@
         <runbook>.yml …           one compiled playbook per runbook (+ soak tasks, manifest)
         runbooks/                 the runbooks they were compiled from, for reviewers
         maintbook.yml             the policy and channels the lifecycle plugins read
-        library/ action_plugins/ lookup_plugins/ callback_plugins/ roles/
+        library/ action_plugins/ lookup_plugins/ callback_plugins/ doc_fragments/ roles/
         requirements.yml          the collections the roles and steps name
         requirements.txt          the Python package the plugins run on (maintbook)
         awx/job_templates.yml     a job template per playbook
@@ -36,7 +36,7 @@ from maintbook.errors import UsageError
 from maintbook.model import Runbook
 from maintbook.runner import PluginPaths
 
-FOLDERS = ("library", "action_plugins", "lookup_plugins", "callback_plugins")
+FOLDERS = ("library", "action_plugins", "lookup_plugins", "callback_plugins", "doc_fragments")
 FQCN = re.compile(r"^\s*-?\s*(?:name:\s*)?([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\.[a-z_]",
                   re.MULTILINE)
 
@@ -47,6 +47,7 @@ library = library
 action_plugins = action_plugins
 lookup_plugins = lookup_plugins
 callback_plugins = callback_plugins
+doc_fragment_plugins = doc_fragments
 callbacks_enabled = maintbook_supervisor
 roles_path = roles
 retry_files_enabled = False
@@ -127,7 +128,7 @@ def export(runbooks: Sequence[tuple[Path, Runbook]], config: Config, inventory: 
     else:
         (project / "maintbook.yml").write_text("# The built-in defaults.\n{}\n")
     for folder, found in zip(FOLDERS, (paths.library, paths.action, paths.lookup,
-                                       paths.callback), strict=True):
+                                       paths.callback, paths.doc_fragment), strict=True):
         for source in reversed(found):  # the project's own last: it wins
             _copy_tree(source, project / folder)
     for source in reversed(paths.roles):

@@ -65,12 +65,14 @@ def batch_forks(serial: int | str | None) -> int | None:
 
 @dataclass(frozen=True)
 class PluginPaths:
-    """Where Ansible finds maintbook's modules, plugins and roles (project's first)."""
+    """Where Ansible finds maintbook's modules, plugins, documentation fragments and roles
+    (project's first)."""
 
     library: tuple[Path, ...]
     action: tuple[Path, ...]
     lookup: tuple[Path, ...]
     callback: tuple[Path, ...]
+    doc_fragment: tuple[Path, ...]
     roles: tuple[Path, ...]
 
 
@@ -129,6 +131,7 @@ def ansible_settings(request: RunRequest) -> dict[str, str]:
         "ANSIBLE_ACTION_PLUGINS": _join(paths.action),
         "ANSIBLE_LOOKUP_PLUGINS": _join(paths.lookup),
         "ANSIBLE_CALLBACK_PLUGINS": _join(paths.callback),
+        "ANSIBLE_DOC_FRAGMENT_PLUGINS": _join(paths.doc_fragment),
         "ANSIBLE_CALLBACKS_ENABLED": "maintbook_supervisor",
         "ANSIBLE_ROLES_PATH": _join(paths.roles),
         "ANSIBLE_RETRY_FILES_ENABLED": "false",
@@ -347,4 +350,4 @@ def plugin_paths(project_root: Path, shipped: Callable[[str], Path]) -> PluginPa
         return tuple(unique)
 
     return PluginPaths(ordered("library"), ordered("action_plugins"), ordered("lookup_plugins"),
-                       ordered("callback_plugins"), ordered("roles"))
+                       ordered("callback_plugins"), ordered("doc_fragments"), ordered("roles"))

@@ -3,7 +3,9 @@
 Each action plugin is called as the compiled playbook calls it: with the context that
 `build_context` makes of a real runbook in a throwaway project, validated against the
 ARGUMENT_SPEC of its module file in library/. The lookup `maintbook_run` answers from the
-lease in the state database. ansible-doc renders every module and the lookup.
+lease in the state database. ansible-doc renders every module (with the options of the
+documentation fragment in doc_fragments/) and the lookup; each lifecycle module's documented
+options are its ARGUMENT_SPEC.
 """
 
 from __future__ import annotations
@@ -23,15 +25,23 @@ from maintbook.store import Store, leases
 from maintbook.timeparse import format_utc
 from tests.modules.conftest import BIN, LIBRARY, REPO, ModProject, ansible_env, run
 from tests.support import pgstate
+from tests.support.ansible_doc import (
+    FRAGMENTS,
+    LIFECYCLE,
+    documented,
+    fragment_options,
+    missing_fragment_options,
+    module_names,
+)
 from tests.support.services import alertmanager, free_port
 
 PLUGIN_PATHS = {
     "ANSIBLE_LIBRARY": str(LIBRARY),
     "ANSIBLE_ACTION_PLUGINS": str(REPO / "action_plugins"),
     "ANSIBLE_LOOKUP_PLUGINS": str(REPO / "lookup_plugins"),
+    "ANSIBLE_DOC_FRAGMENT_PLUGINS": str(FRAGMENTS),
 }
-MODULES = ["alertmanager_silence", "http_check", "maintenance_notify", "maintenance_window",
-           "statuspage_maintenance"]
+MODULES = sorted(["http_check", *LIFECYCLE])
 EMERGENCY = "EMT-202612060200"
 
 
@@ -263,15 +273,58 @@ def doc_complaints(stderr: str) -> list[str]:
     return found
 
 
+def as_text(description: str) -> str:
+    """A description as ansible-doc's text shows it (C(x) as `x'), without whitespace: the
+    text is wrapped, at hyphens too."""
+    return "".join(re.sub(r"\b[A-Z]\(([^)]*)\)", r"`\1'", description).split())
+
+
 @pytest.mark.parametrize("module", MODULES)
 def test_ansible_doc_renders_each_module(module: str, tmp_path: Path) -> None:
     proc = run([str(BIN / "ansible-doc"), "-M", str(LIBRARY), module], tmp_path,
-               ansible_env(tmp_path))
+               ansible_env(tmp_path, PLUGIN_PATHS))
     assert proc.returncode == 0, proc.stderr
     assert doc_complaints(proc.stderr) == []
     for section in ("OPTIONS", "EXAMPLES", "RETURN VALUES"):
         assert section in proc.stdout
     assert module in proc.stdout
+    shown = "".join(proc.stdout.split())
+    for name, option in fragment_options(module).items():
+        assert as_text(option["description"]) in shown, f"{module}: option {name}"
+
+
+def test_lifecycle_modules_use_the_fragment() -> None:
+    assert {m: sorted(fragment_options(m)) for m in LIFECYCLE} == {
+        "alertmanager_silence": ["context", "root", "run"],
+        "maintenance_notify": ["batch", "context", "root", "run"],
+        "maintenance_window": ["context", "root", "run"],
+        "statuspage_maintenance": ["batch", "context", "root", "run"],
+    }
+
+
+def as_spec(options: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Documented options or an ARGUMENT_SPEC, as AnsibleModule checks them."""
+    spec: dict[str, dict[str, Any]] = {}
+    for name, option in options.items():
+        entry = {key: option[key] for key in ("type", "default", "choices", "elements")
+                 if option.get(key) is not None}
+        if option.get("required"):
+            entry["required"] = True
+        nested = option.get("suboptions", option.get("options"))
+        if nested:
+            entry["options"] = as_spec(nested)
+        spec[name] = entry
+    return spec
+
+
+def test_each_lifecycle_module_documents_its_argument_spec(tmp_path: Path) -> None:
+    """The action plugins check ARGUMENT_SPEC; ansible-doc shows the module's options merged
+    with its fragment's: both say the same."""
+    docs = documented(LIFECYCLE, tmp_path, ansible_env(tmp_path, PLUGIN_PATHS), "-M",
+                      str(LIBRARY))
+    assert missing_fragment_options(docs) == {}
+    for module, doc in docs.items():
+        assert as_spec(doc["options"]) == as_spec(module_names(module)["ARGUMENT_SPEC"]), module
 
 
 def test_every_module_file_is_documented_here() -> None:

@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from maintbook.build import ansible_cfg
+from maintbook.resources import shipped
+from maintbook.runner import RunRequest, ansible_settings, plugin_paths
 from tests.run.conftest import REPO, Project
+from tests.support.ansible_doc import LIFECYCLE, documented, missing_fragment_options
 
 BIN = Path(sys.executable).parent
 
@@ -95,6 +99,20 @@ def test_compiling_twice_gives_identical_bytes(project, maintbook, tmp_path):
         assert (first.parent / name).read_bytes() == (second.parent / name).read_bytes()
 
 
+def test_compile_and_run_give_ansible_the_same_plugin_folders(project):
+    """ansible.cfg of compile -o names each folder `maintbook run` sets in its environment,
+    the documentation fragments' included."""
+    paths = plugin_paths(project.root, shipped)
+    env = ansible_settings(RunRequest(playbook=Path("p.yml"), inventory=Path("hosts"),
+                                      artifact_dir=project.root, paths=paths, extravars={}))
+    folders = dict(re.findall(r"^(library|\w+_plugins|roles_path) = (.*)$",
+                              ansible_cfg(paths), re.MULTILINE))
+    assert folders["doc_fragment_plugins"] == str(shipped("doc_fragments").resolve())
+    assert {f"ANSIBLE_{key.upper()}": value for key, value in folders.items()} == {
+        name: value for name, value in env.items() if name in
+        {"ANSIBLE_LIBRARY", "ANSIBLE_ROLES_PATH"} or name.endswith("_PLUGINS")}
+
+
 def test_literal_text_is_unsafe_and_arguments_stay_templated(project, maintbook, tmp_path):
     playbook = compile_to(maintbook, full_runbook(project), tmp_path)
     text = playbook.read_text()
@@ -167,6 +185,16 @@ def test_compiled_playbooks_pass_syntax_check_and_production_lint(project, maint
                            "production", *[p.name for p in playbooks]],
                           capture_output=True, text=True, cwd=tmp_path, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_compiled_folders_ansible_cfg_finds_the_documentation_fragment(
+        project, maintbook, tmp_path_factory):
+    """ansible-doc in a compile -o folder, with no ANSIBLE_* of the caller, renders each
+    lifecycle module with the options of maintbook's documentation fragment."""
+    out = tmp_path_factory.mktemp("elsewhere") / "build"
+    compile_to(maintbook, project.runbook(), out)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    assert missing_fragment_options(documented(LIFECYCLE, out, clean)) == {}
 
 
 @pytest.mark.integration

@@ -13,6 +13,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from tests.run.conftest import Project, iso
+from tests.support.ansible_doc import LIFECYCLE, documented, missing_fragment_options
 from tests.support.pgstate import state_rows
 
 pytestmark = pytest.mark.integration
@@ -68,6 +69,17 @@ def test_exported_playbooks_are_lint_clean(project: Project, maintbook, tmp_path
                            "production", "rb.yml"], cwd=out / "project", env=clean_env(),
                           capture_output=True, text=True, check=False, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_export_documents_its_modules_with_the_fragment(project: Project, maintbook,
+                                                            tmp_path) -> None:
+    """The export's own doc_fragments/ and ansible.cfg: ansible-doc in project/ renders each
+    lifecycle module with the fragment's options."""
+    out = tmp_path / "export"
+    assert maintbook("export", str(project.runbook()), "--to", str(out)).exit_code == 0
+    assert (out / "project/doc_fragments/maintbook.py").is_file()
+    docs = documented(LIFECYCLE, out / "project", clean_env())
+    assert missing_fragment_options(docs) == {}
 
 
 def test_export_refuses_a_folder_that_is_not_empty(project: Project, maintbook,
