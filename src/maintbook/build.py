@@ -9,6 +9,7 @@ PLAYBOOK` runs the same lifecycle as `maintbook run` (SPEC §7).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from maintbook.compiler import Compiler, playbook_header, soak_file_name
 from maintbook.config import Config
 from maintbook.emit import emit
 from maintbook.model import Runbook
-from maintbook.runner import TRANSPORT, PluginPaths
+from maintbook.runner import PLUGIN_FOLDERS, TRANSPORT, PluginPaths
 from maintbook.vocabulary import dump_manifest
 
 
@@ -54,24 +55,17 @@ def unwind_playbook(runbook: Runbook, path: Path, config: Config, out_dir: Path)
                 "maintbook run.")
 
 
-def ansible_cfg(paths: PluginPaths) -> str:
-    """Where Ansible finds maintbook's parts, and the tuned transport of `maintbook run`."""
-
-    def joined(found: tuple[Path, ...]) -> str:
-        return ":".join(str(p) for p in found)
+def ansible_cfg(where: Callable[[str], str], header: str) -> str:
+    """An ansible.cfg naming maintbook's folders (`where` says where each of PLUGIN_FOLDERS
+    is) with the tuned transport of `maintbook run`."""
 
     def tuned(section: str) -> list[str]:
         return [f"{key} = {value}" for where, key, _, value in TRANSPORT if where == section]
 
     return "\n".join([
-        "# Written by maintbook compile: the paths of maintbook's modules, plugins and roles.",
+        f"# {header}",
         "[defaults]",
-        f"library = {joined(paths.library)}",
-        f"action_plugins = {joined(paths.action)}",
-        f"lookup_plugins = {joined(paths.lookup)}",
-        f"callback_plugins = {joined(paths.callback)}",
-        f"doc_fragment_plugins = {joined(paths.doc_fragment)}",
-        f"roles_path = {joined(paths.roles)}",
+        *(f"{key} = {where(folder)}" for folder, key, _ in PLUGIN_FOLDERS),
         "callbacks_enabled = maintbook_supervisor",
         "retry_files_enabled = False",
         *tuned("defaults"),
@@ -80,6 +74,13 @@ def ansible_cfg(paths: PluginPaths) -> str:
         *tuned("ssh_connection"),
         "",
     ])
+
+
+def compiled_ansible_cfg(paths: PluginPaths) -> str:
+    """The ansible.cfg of `compile -o DIR`: maintbook's folders where they are."""
+    return ansible_cfg(lambda folder: ":".join(str(p) for p in paths[folder]),
+                       "Written by maintbook compile: the paths of maintbook's modules, "
+                       "plugins and roles.")
 
 
 def write_atomically(path: Path, text: str) -> None:

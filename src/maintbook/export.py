@@ -29,34 +29,15 @@ from datetime import datetime
 from pathlib import Path
 
 from maintbook import __version__
-from maintbook.build import compile_runbook
+from maintbook.build import ansible_cfg, compile_runbook
 from maintbook.config import Config, load_config
 from maintbook.emit import emit_data
 from maintbook.errors import UsageError
 from maintbook.model import Runbook
-from maintbook.runner import PluginPaths
+from maintbook.runner import PLUGIN_FOLDERS, PluginPaths
 
-FOLDERS = ("library", "action_plugins", "lookup_plugins", "callback_plugins", "doc_fragments")
 FQCN = re.compile(r"^\s*-?\s*(?:name:\s*)?([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\.[a-z_]",
                   re.MULTILINE)
-
-ANSIBLE_CFG = """\
-# Written by maintbook export: everything the playbooks need is in this folder.
-[defaults]
-library = library
-action_plugins = action_plugins
-lookup_plugins = lookup_plugins
-callback_plugins = callback_plugins
-doc_fragment_plugins = doc_fragments
-callbacks_enabled = maintbook_supervisor
-roles_path = roles
-retry_files_enabled = False
-gathering = explicit
-
-[ssh_connection]
-pipelining = True
-ssh_args = -o ControlMaster=auto -o ControlPersist=60s
-"""
 
 README = """\
 # maintbook export
@@ -127,13 +108,11 @@ def export(runbooks: Sequence[tuple[Path, Runbook]], config: Config, inventory: 
         shutil.copy(config.file, project / "maintbook.yml")
     else:
         (project / "maintbook.yml").write_text("# The built-in defaults.\n{}\n")
-    for folder, found in zip(FOLDERS, (paths.library, paths.action, paths.lookup,
-                                       paths.callback, paths.doc_fragment), strict=True):
-        for source in reversed(found):  # the project's own last: it wins
+    for folder, _, _ in PLUGIN_FOLDERS:
+        for source in reversed(paths[folder]):  # the project's own last: it wins
             _copy_tree(source, project / folder)
-    for source in reversed(paths.roles):
-        _copy_tree(source, project / "roles")
-    (project / "ansible.cfg").write_text(ANSIBLE_CFG)
+    (project / "ansible.cfg").write_text(ansible_cfg(
+        str, "Written by maintbook export: everything the playbooks need is in this folder."))
     exported, loaded = _compile(runbooks, project, pick)
     texts = [p.read_text(errors="replace") for p in project.rglob("*.yml")]
     (project / "requirements.yml").write_text(emit_data(

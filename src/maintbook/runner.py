@@ -63,17 +63,28 @@ def batch_forks(serial: int | str | None) -> int | None:
     return None
 
 
+# Where Ansible finds each of maintbook's folders: (folder, its key in ansible.cfg's
+# [defaults], its environment variable). `maintbook run` sets the variables; `compile -o` and
+# `export` write the keys (build.ansible_cfg); `export` copies the folders.
+PLUGIN_FOLDERS = (
+    ("library", "library", "ANSIBLE_LIBRARY"),
+    ("action_plugins", "action_plugins", "ANSIBLE_ACTION_PLUGINS"),
+    ("lookup_plugins", "lookup_plugins", "ANSIBLE_LOOKUP_PLUGINS"),
+    ("callback_plugins", "callback_plugins", "ANSIBLE_CALLBACK_PLUGINS"),
+    ("doc_fragments", "doc_fragment_plugins", "ANSIBLE_DOC_FRAGMENT_PLUGINS"),
+    ("roles", "roles_path", "ANSIBLE_ROLES_PATH"),
+)
+
+
 @dataclass(frozen=True)
 class PluginPaths:
-    """Where Ansible finds maintbook's modules, plugins, documentation fragments and roles
-    (project's first)."""
+    """Where Ansible finds maintbook's modules, plugins, documentation fragments and roles:
+    for each folder of PLUGIN_FOLDERS, the project's own first, then the shipped one."""
 
-    library: tuple[Path, ...]
-    action: tuple[Path, ...]
-    lookup: tuple[Path, ...]
-    callback: tuple[Path, ...]
-    doc_fragment: tuple[Path, ...]
-    roles: tuple[Path, ...]
+    folders: Mapping[str, tuple[Path, ...]]
+
+    def __getitem__(self, folder: str) -> tuple[Path, ...]:
+        return self.folders[folder]
 
 
 @dataclass(frozen=True)
@@ -127,13 +138,8 @@ def ansible_settings(request: RunRequest) -> dict[str, str]:
     connection reuse, and maintbook's plugin paths."""
     paths = request.paths
     env = {
-        "ANSIBLE_LIBRARY": _join(paths.library),
-        "ANSIBLE_ACTION_PLUGINS": _join(paths.action),
-        "ANSIBLE_LOOKUP_PLUGINS": _join(paths.lookup),
-        "ANSIBLE_CALLBACK_PLUGINS": _join(paths.callback),
-        "ANSIBLE_DOC_FRAGMENT_PLUGINS": _join(paths.doc_fragment),
+        **{variable: _join(paths[folder]) for folder, _, variable in PLUGIN_FOLDERS},
         "ANSIBLE_CALLBACKS_ENABLED": "maintbook_supervisor",
-        "ANSIBLE_ROLES_PATH": _join(paths.roles),
         "ANSIBLE_RETRY_FILES_ENABLED": "false",
         "ANSIBLE_NOCOLOR": "true",
         "ANSIBLE_DEPRECATION_WARNINGS": "false",
@@ -349,5 +355,4 @@ def plugin_paths(project_root: Path, shipped: Callable[[str], Path]) -> PluginPa
                 unique.append(path.resolve())
         return tuple(unique)
 
-    return PluginPaths(ordered("library"), ordered("action_plugins"), ordered("lookup_plugins"),
-                       ordered("callback_plugins"), ordered("doc_fragments"), ordered("roles"))
+    return PluginPaths({folder: ordered(folder) for folder, _, _ in PLUGIN_FOLDERS})

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from maintbook.build import ansible_cfg
+from maintbook.build import compiled_ansible_cfg
 from maintbook.resources import shipped
 from maintbook.runner import RunRequest, ansible_settings, plugin_paths
 from tests.run.conftest import REPO, Project
@@ -106,7 +106,7 @@ def test_compile_and_run_give_ansible_the_same_plugin_folders(project):
     env = ansible_settings(RunRequest(playbook=Path("p.yml"), inventory=Path("hosts"),
                                       artifact_dir=project.root, paths=paths, extravars={}))
     folders = dict(re.findall(r"^(library|\w+_plugins|roles_path) = (.*)$",
-                              ansible_cfg(paths), re.MULTILINE))
+                              compiled_ansible_cfg(paths), re.MULTILINE))
     assert folders["doc_fragment_plugins"] == str(shipped("doc_fragments").resolve())
     assert {f"ANSIBLE_{key.upper()}": value for key, value in folders.items()} == {
         name: value for name, value in env.items() if name in

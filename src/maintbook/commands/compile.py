@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from maintbook.build import ansible_cfg, compile_runbook, write_atomically
+from maintbook.build import compile_runbook, compiled_ansible_cfg, write_atomically
 from maintbook.project import load_clean, require_config, select_occurrence
 from maintbook.resources import shipped
 from maintbook.runner import plugin_paths
@@ -35,5 +35,5 @@ def run_compile(*, paths: Sequence[Path], config_path: Path | None, out_dir: Pat
             click.echo(f"{item.path} -> {target_dir / compiled.playbook}")
     if out_dir is not None:
         write_atomically(target_dir / "ansible.cfg",
-                         ansible_cfg(plugin_paths(config.root, shipped)))
+                         compiled_ansible_cfg(plugin_paths(config.root, shipped)))
     return 0
