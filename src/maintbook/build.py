@@ -60,7 +60,7 @@ def ansible_cfg(where: Callable[[str], str], header: str) -> str:
     is) with the tuned transport of `maintbook run`."""
 
     def tuned(section: str) -> list[str]:
-        return [f"{key} = {value}" for where, key, _, value in TRANSPORT if where == section]
+        return [f"{key} = {value}" for part, key, _, value in TRANSPORT if part == section]
 
     return "\n".join([
         f"# {header}",

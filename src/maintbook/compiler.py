@@ -133,8 +133,7 @@ class Compiler(Calls):
         if start == "emergency" or "start" in self.context.notice_offsets:
             opening += self.notice(start, "Send the start notice")
         hosts = "{{ query('inventory_hostnames', maintbook_targets) }}"
-        limit = ("{{ query('inventory_hostnames', maintbook_limit) "
-                 "if maintbook_limit is defined else omit }}")
+        limit = f"{{{{ {x.LIMIT_HOSTS} if maintbook_limit is defined else omit }}}}"
         tasks = [
             {**self.window("open", "Open the maintenance: check the gate, take the lease",
                            run_id="{{ maintbook_run_id | default(omit) }}",

@@ -26,6 +26,8 @@ RUN = f"{CONTROLLER}.maintbook_run"
 MAY_GO = "maintbook_may_go"
 TAKES_PART = "maintbook_takes_part"
 BATCH_FAILED = "maintbook_batch_failed"
+# The hosts `maintbook run --limit P` names (the extra variable `maintbook_limit` holds P).
+LIMIT_HOSTS = "query('inventory_hostnames', maintbook_limit)"
 
 
 def batch_total(serial: int | str) -> str:
@@ -38,8 +40,7 @@ def batch_total(serial: int | str) -> str:
         size = f"([(({int(serial[:-1])} / 100.0) * ({hosts} | length)) | int, 1] | max)"
     else:
         size = str(int(serial))
-    limited = (f"(query('inventory_hostnames', maintbook_limit) if maintbook_limit is defined "
-               f"else {hosts})")
+    limited = f"({LIMIT_HOSTS} if maintbook_limit is defined else {hosts})"
     return (f"{{{{ {hosts} | batch({size}) | map('select', 'in', {limited}) | map('list') "
             "| select | list | length }}")
 
@@ -98,10 +99,7 @@ def takes_part(in_limit: str) -> str:
 
 def in_limit() -> str:
     """`maintbook run --limit P` narrows the target plays only."""
-    return (
-        "maintbook_limit is not defined "
-        "or inventory_hostname in query('inventory_hostnames', maintbook_limit)"
-    )
+    return f"maintbook_limit is not defined or inventory_hostname in {LIMIT_HOSTS}"
 
 
 def on_hosts(pattern_var: str) -> str:

@@ -75,7 +75,7 @@ def book(store: Store, config: Config, runbooks: Sequence[Runbook], now: datetim
     """Book `runbooks` (series are left out); `every`: they are all this checkout books.
     Only a shared (PostgreSQL) state is booked: a SQLite state is one checkout's own, whose
     bookings nobody reads (`booked_elsewhere`), so `run` and `tick` write nothing there."""
-    if config.state.url is None:
+    if not config.state.shared:
         return
     found = [booking_of(rb, config, now) for rb in runbooks if not rb.is_series]
     with store.write() as tx:
@@ -90,7 +90,7 @@ def booked_elsewhere(config: Config, now: datetime) -> list[Runbook]:
     """What other checkouts of a shared state booked; nothing for a SQLite state (one
     checkout's own), which is not even opened. A shared state out of reach (a CI job without
     its password) is a warning: the checkout's own runbooks are still judged."""
-    if config.state.url is None:
+    if not config.state.shared:
         return []
     try:
         store = Store.open(config.state)

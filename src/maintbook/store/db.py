@@ -50,6 +50,11 @@ class Location:
     def exists(self) -> bool:
         return self.url is not None or (self.path is not None and self.path.exists())
 
+    @property
+    def shared(self) -> bool:
+        """Several checkouts share it (PostgreSQL); a SQLite file is one checkout's own."""
+        return self.url is not None
+
 
 Row = tuple[Any, ...]
 
