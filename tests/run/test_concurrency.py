@@ -8,10 +8,15 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
+from maintbook.model import Runbook
+from maintbook.runtime.launch import run_folder
 from tests.run.conftest import Project
 from tests.support.pgstate import on_postgres
 
@@ -103,3 +108,15 @@ def test_a_damaged_state_database_stops_every_command_before_anything_runs(
     assert "state database" in done.stderr and "damaged" in done.stderr
     assert project.order() == []
     assert not (project.root / ".maintbook/runs").exists()
+
+
+def test_two_runs_started_in_one_clock_tick_get_their_own_folders_and_ids(tmp_path: Path) -> None:
+    """The clock may tick in milliseconds: two runs of one maintenance started at the same
+    moment once shared a run folder and a run id (and crashed writing into it)."""
+    runbook = cast(Runbook, SimpleNamespace(maintenance_id="MNT-2026-0001"))
+    moment = datetime(2026, 12, 5, 22, 57, 19, 192458, tzinfo=UTC)
+    made = [run_folder(runbook, tmp_path, moment) for _ in range(3)]
+    assert len({run_id for run_id, _ in made}) == 3
+    assert len({folder for _, folder in made}) == 3
+    assert all(folder.is_dir() and not any(folder.iterdir()) for _, folder in made)
+    assert made[0][0] == "MNT-2026-0001-20261205T225719192458Z"

@@ -12,7 +12,7 @@ import getpass
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -105,10 +105,19 @@ def _inventory(options: RunOptions, config: Config) -> Path:
 
 
 def run_folder(runbook: Runbook, root: Path, started: datetime) -> tuple[str, Path]:
-    """The run id and `.maintbook/runs/<maintenance>/<UTC timestamp>/` of a new run."""
-    stamp = started.strftime("%Y%m%dT%H%M%S%fZ")
-    folder = root / ".maintbook" / "runs" / runbook.maintenance_id.replace("@", "_") / stamp
-    return f"{runbook.maintenance_id}-{stamp}", folder
+    """The run id and `.maintbook/runs/<maintenance>/<UTC timestamp>/` of a new run, the
+    folder made here and only here: two runs started within one tick of the clock (which
+    may tick in milliseconds) take the next free microsecond, never one folder and one id."""
+    parent = root / ".maintbook" / "runs" / runbook.maintenance_id.replace("@", "_")
+    parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        stamp = started.strftime("%Y%m%dT%H%M%S%fZ")
+        try:
+            (parent / stamp).mkdir()
+        except FileExistsError:
+            started += timedelta(microseconds=1)
+            continue
+        return f"{runbook.maintenance_id}-{stamp}", parent / stamp
 
 
 def _report_crashed(store: Store, note: Any) -> None:
