@@ -6,12 +6,17 @@ hand-written playbook through `ansible-playbook` under Ansible's defaults, both 
 machine (connection local). Median of ROUNDS runs each, interleaved so that drift on the
 machine hits both alike, for N = 1, 20 and 50, in one process run; and the ratio.
 
+A third column runs the hand-written playbook through ansible-runner alone, the engine
+`maintbook run` drives (SPEC §4), with no maintbook code at all: the part of the overhead
+that comes with the engine rather than with the lifecycle.
+
     python bench/run_overhead.py [--rounds 5] [--steps 1,20,50]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -54,24 +59,39 @@ def playbook(root: Path, steps: int) -> Path:
 
 
 def timed(command: list[str], cwd: Path) -> float:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
+                          check=False)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
     return elapsed
 
 
-def medians(root: Path, steps: int, rounds: int, first: int) -> tuple[float, float]:
+RUNNER = """
+import sys, tempfile
+import ansible_runner
+with tempfile.TemporaryDirectory() as private:
+    done = ansible_runner.run(private_data_dir=private, playbook=sys.argv[1],
+                              inventory=sys.argv[2], quiet=True)
+sys.exit(done.rc)
+"""
+
+
+def medians(root: Path, steps: int, rounds: int, first: int) -> tuple[float, float, float]:
     inventory = root / "inventory.yml"
-    plain = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(playbook(root, steps))]
-    ours, theirs = [], []
+    plain = playbook(root, steps)
+    by_hand = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(plain)]
+    engine = [sys.executable, "-c", RUNNER, str(plain), str(inventory)]
+    theirs, runner, ours = [], [], []
     for number in range(rounds):
-        theirs.append(timed(plain, root))
+        theirs.append(timed(by_hand, root))
+        runner.append(timed(engine, root))
         maintbook = [str(BIN / "maintbook"), "run", str(runbook(root, steps, first + number)),
                      "-i", str(inventory)]
         ours.append(timed(maintbook, root))
-    return statistics.median(theirs), statistics.median(ours)
+    return statistics.median(theirs), statistics.median(runner), statistics.median(ours)
 
 
 def main() -> None:
@@ -86,19 +106,23 @@ def main() -> None:
         (root / "inventory.yml").write_text(INVENTORY)
         results = {n: medians(root, n, args.rounds, 1 + 100 * i) for i, n in enumerate(sizes)}
     print(f"median of {args.rounds}, interleaved, connection local")
-    print(f"{'steps':>5} {'ansible-playbook':>17} {'maintbook run':>14} {'ratio':>7}")
-    for steps, (base, mine) in results.items():
-        print(f"{steps:>5} {base:>15.2f} s {mine:>12.2f} s {mine / base:>6.2f}x")
+    print(f"{'steps':>5} {'ansible-playbook':>17} {'ansible-runner':>15} {'ratio':>7} "
+          f"{'maintbook run':>14} {'ratio':>7}")
+    for steps, (base, engine, mine) in results.items():
+        print(f"{steps:>5} {base:>15.2f} s {engine:>13.2f} s {engine / base:>6.2f}x "
+              f"{mine:>12.2f} s {mine / base:>6.2f}x")
     if 20 in results:
-        base, mine = results[20]
-        print(f"ratio at 20 steps: {mine / base:.2f}x (target <= 1.05x)")
+        base, engine, mine = results[20]
+        print(f"ratio at 20 steps: {mine / base:.2f}x (target <= 1.05x); "
+              f"ansible-runner alone {engine / base:.2f}x")
     if len(sizes) > 1:
         low, high = min(sizes), max(sizes)
-        per_plain = (results[high][0] - results[low][0]) / (high - low)
-        per_ours = (results[high][1] - results[low][1]) / (high - low)
-        print(f"per step: ansible-playbook {per_plain:.3f} s, maintbook {per_ours:.3f} s")
+        per_plain, per_engine, per_ours = (
+            (results[high][column] - results[low][column]) / (high - low) for column in range(3))
+        print(f"per step: ansible-playbook {per_plain:.3f} s, ansible-runner {per_engine:.3f} s, "
+              f"maintbook {per_ours:.3f} s")
         print(f"fixed cost at {low} step(s): ansible-playbook {results[low][0]:.2f} s, "
-              f"maintbook {results[low][1]:.2f} s")
+              f"ansible-runner {results[low][1]:.2f} s, maintbook {results[low][2]:.2f} s")
 
 
 if __name__ == "__main__":

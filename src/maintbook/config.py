@@ -337,12 +337,13 @@ def _calendar_warnings(document: Document, config: Config, now: datetime) -> lis
 
 
 def load_config(
-    path: Path | None, now: datetime | None = None
+    path: Path | None, now: datetime | None = None, *, warnings: bool = True
 ) -> tuple[Config | None, list[Diagnostic]]:
     """The project configuration from `path` (None or missing default file: the defaults).
 
     Errors come back with None (exit 2); warnings (SPEC §14) with the configuration, which
-    also keeps them in `Config.warnings`.
+    also keeps them in `Config.warnings`. `warnings=False` skips working them out (they read
+    the policy's year ahead and local calendars), for a reader that only needs the settings.
     """
     if path is None:
         default = Path("maintbook.yml")
@@ -356,5 +357,6 @@ def load_config(
     if any(p.is_error for p in problems):
         return None, problems
     config = build_config(document.data, path.resolve().parent, str(path))
-    problems += policy_warnings(document, config, now or utc_now())
+    if warnings:
+        problems += policy_warnings(document, config, now or utc_now())
     return replace(config, warnings=tuple(problems)), problems

@@ -1,8 +1,9 @@
 """Callback plugin `maintbook_supervisor`: stop the playbook when its supervisor is gone.
 
 Loaded in the ansible-playbook process itself, before any worker is forked, it also loads
-the lifecycle plugins' code once: every worker then inherits it, instead of importing the
-package again for each task (a fork per task and host is how Ansible runs them).
+the lifecycle plugins' code and compiles the status page's templates once: every worker then
+inherits them, instead of importing the package and compiling the templates again for each
+task (a fork per task and host is how Ansible runs them).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from typing import Any
 from ansible.plugins.callback import CallbackBase
 
 from maintbook.process import alive, kill_tree, start_time
+from maintbook.site.render import compile_templates
 
 SUPERVISOR_ENV = "MAINTBOOK_SUPERVISOR_PID"
 POLL = 0.5
 PRELOAD = ("maintbook.plugins.window", "maintbook.plugins.page", "maintbook.plugins.notice",
-           "maintbook.plugins.silence", "maintbook.plugins.lookup", "maintbook.site",
+           "maintbook.plugins.silence", "maintbook.plugins.lookup",
            "maintbook.notify.channels", "icalendar")
 
 
@@ -43,6 +45,7 @@ class CallbackModule(CallbackBase):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         for name in PRELOAD:
             importlib.import_module(name)
+        compile_templates()
         value = os.environ.get(SUPERVISOR_ENV, "")
         if value.isdigit():
             pid = int(value)

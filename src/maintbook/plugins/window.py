@@ -26,7 +26,7 @@ IMPLICIT_LOCALHOST = ("localhost", "127.0.0.1")
 def _config(ctx: Context) -> Config:
     if not ctx.config_file:
         return default_config(Path.cwd())
-    config, problems = load_config(Path(ctx.config_file))
+    config, problems = load_config(Path(ctx.config_file), warnings=False)
     if config is None:
         raise UsageError("maintbook.yml is not valid: " + "; ".join(p.message for p in problems))
     return config
