@@ -6,6 +6,7 @@ the run tests exercise the rest in real playbooks.
 
 Facts they read, per target host:
 - `maintbook_go`: this host takes part (inside --limit, the run opened, not stopped at start);
+- `maintbook_run`: the controller's `maintbook_run`, copied when its batch started;
 - `maintbook_batch`: the hosts of this host's batch when it started;
 - `maintbook_state`: `running` from the batch start until the host's end state is known;
 - `maintbook_failure`: set when a step, check or precheck failed on this host;
@@ -67,7 +68,7 @@ def batch_failed(max_fail: int) -> str:
 
     A batch of one host (every run of a single target, and `serial: 1`) is decided by that
     host's own failure: reading each batch host's variables through `hostvars` costs Ansible
-    tens of milliseconds, and this is evaluated before every step."""
+    tens of milliseconds."""
     failures = ("maintbook_batch | map('extract', hostvars) | selectattr('maintbook_failure', "
                 "'defined') | list | length")
     failed = f"({failures} > 0)" if max_fail == 0 else \
@@ -82,12 +83,21 @@ def batch_failed(max_fail: int) -> str:
 
 
 def go() -> str:
-    """A new step may start on this host: it takes part, has not failed, its batch and the
-    run go on, and the state database has no stop for the run (interrupt, deadline).
-    A whole value."""
+    """A new step may start on this host: it takes part, has not failed, its batch goes on,
+    and the state database has no stop for the run (interrupt, cancel, deadline).
+    A whole value.
+
+    Evaluated before every step, so it costs as little as it can:
+    - it reads this host's own facts, not the controller's through `hostvars` (tens of
+      milliseconds each time). The controller's `maintbook_stop` is in `maintbook_go`
+      already: it changes only between batches (opening, prechecks, a failed batch);
+    - a batch of one host does not read `maintbook_batch_failed`, which for it is the host's
+      own failure, read here already. Ansible compiles a variable's template wherever a
+      template names it, even on a branch not taken (about 30 ms for that one), so a batch
+      of several hosts looks it up by name, only when it needs it."""
     return (
-        f"{{{{ maintbook_go and maintbook_failure is not defined and not {run_stopped()} "
-        f"and not {BATCH_FAILED} and lookup('maintbook_run', {RUN}) }}}}"
+        "{{ maintbook_go and maintbook_failure is not defined and (maintbook_batch | length == 1 "
+        f"or not lookup('vars', '{BATCH_FAILED}')) and lookup('maintbook_run', maintbook_run) }}}}"
     )
 
 

@@ -6,8 +6,6 @@ import copy
 import doctest
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -288,33 +286,3 @@ def test_input_data_is_not_modified() -> None:
 def test_docstring_examples_hold(module: object) -> None:
     result = doctest.testmod(module)  # type: ignore[arg-type]
     assert result.attempted > 0 and result.failed == 0
-
-
-WORKER = """
-import os, sys
-from jinja2 import Environment
-from maintbook.plugins.supervisor import CallbackModule
-
-CallbackModule()  # as ansible-playbook loads it, before it forks a worker per task
-
-def compiled_again(*args, **kwargs):
-    raise SystemExit("a worker compiled a status page template again")
-
-Environment._parse = compiled_again
-pid = os.fork()
-if pid == 0:
-    from maintbook.site import render_site
-    from tests.site.sample import NOW, TITLE, URL, ZONES, sample
-    render_site(sample(), title=TITLE, url=URL, zones=ZONES, now=NOW)
-    os._exit(0)
-sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
-"""
-
-
-def test_workers_of_ansible_playbook_inherit_the_compiled_page_templates() -> None:
-    """The supervisor callback compiles the templates in ansible-playbook's own process, so a
-    page update, run in a forked worker, renders without compiling them again."""
-    root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", WORKER], cwd=root, capture_output=True,
-                          text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
