@@ -87,17 +87,13 @@ def go() -> str:
     and the state database has no stop for the run (interrupt, cancel, deadline).
     A whole value.
 
-    Evaluated before every step, so it costs as little as it can:
-    - it reads this host's own facts, not the controller's through `hostvars` (tens of
-      milliseconds each time). The controller's `maintbook_stop` is in `maintbook_go`
-      already: it changes only between batches (opening, prechecks, a failed batch);
-    - a batch of one host does not read `maintbook_batch_failed`, which for it is the host's
-      own failure, read here already. Ansible compiles a variable's template wherever a
-      template names it, even on a branch not taken (about 30 ms for that one), so a batch
-      of several hosts looks it up by name, only when it needs it."""
+    Evaluated before every step, so it reads this host's own facts, not the controller's
+    through `hostvars` (which costs Ansible milliseconds each time). The controller's
+    `maintbook_stop` is in `maintbook_go` already: it changes only between batches (opening,
+    prechecks, a failed batch), before the next batch decides."""
     return (
-        "{{ maintbook_go and maintbook_failure is not defined and (maintbook_batch | length == 1 "
-        f"or not lookup('vars', '{BATCH_FAILED}')) and lookup('maintbook_run', maintbook_run) }}}}"
+        "{{ maintbook_go and maintbook_failure is not defined "
+        f"and not {BATCH_FAILED} and lookup('maintbook_run', maintbook_run) }}}}"
     )
 
 
