@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 
 from maintbook.build import compiled_ansible_cfg
 from maintbook.resources import shipped
-from maintbook.runner import RunRequest, ansible_settings, plugin_paths
+from maintbook.runner import TRANSPORT, RunRequest, ansible_settings, plugin_paths
 from tests.run.conftest import REPO, Project
 from tests.support.ansible_doc import LIFECYCLE, documented, missing_fragment_options
 
@@ -111,6 +111,35 @@ def test_compile_and_run_give_ansible_the_same_plugin_folders(project):
     assert {f"ANSIBLE_{key.upper()}": value for key, value in folders.items()} == {
         name: value for name, value in env.items() if name in
         {"ANSIBLE_LIBRARY", "ANSIBLE_ROLES_PATH"} or name.endswith("_PLUGINS")}
+
+
+def _ansible_options(matches) -> set[tuple[str, str]]:
+    """Ansible's options (core's and every built-in connection plugin's) that `matches`."""
+    import ansible.constants as C
+    from ansible.plugins.loader import connection_loader
+
+    found = {("core", name) for name, option in C.config.get_configuration_definitions().items()
+             if matches(option)}
+    for plugin in ("local", "ssh", "paramiko_ssh", "psrp", "winrm"):
+        connection_loader.get(plugin, class_only=True)
+        found |= {(plugin, name) for name, option in
+                  C.config.get_configuration_definitions("connection", plugin).items()
+                  if matches(option)}
+    return found
+
+
+@pytest.mark.parametrize("section,key,variable,value", TRANSPORT,
+                         ids=[variable for _, _, variable, _ in TRANSPORT])
+def test_each_transport_variable_sets_what_its_ansible_cfg_key_sets(section, key, variable,
+                                                                    value):
+    """`maintbook run` (the variable) and a compiled folder's ansible.cfg (the key) tune the
+    same options: ANSIBLE_PIPELINING would turn pipelining on for `local` connections too,
+    where the key in [ssh_connection] does not (and where it slows every task)."""
+    by_variable = _ansible_options(
+        lambda option: {"name": variable} in option.get("env", []))
+    by_key = _ansible_options(
+        lambda option: {"section": section, "key": key} in option.get("ini", []))
+    assert by_variable and by_variable == by_key
 
 
 def test_literal_text_is_unsafe_and_arguments_stay_templated(project, maintbook, tmp_path):
