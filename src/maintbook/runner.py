@@ -43,7 +43,7 @@ SETTINGS = {"pexpect_timeout": 0.5}
 # `maintbook compile -o`/`export` write the same settings into ansible.cfg. A variable means
 # exactly what its key does: pipelining is the SSH plugin's own (ANSIBLE_SSH_PIPELINING, not
 # ANSIBLE_PIPELINING, which turns it on for every connection: on `local` it made each task
-# about 30 ms slower, measured with bench/run_overhead.py's playbook).
+# about 25 ms slower, measured with bench/run_overhead.py's playbook).
 TRANSPORT = (
     ("defaults", "gathering", "ANSIBLE_GATHERING", "explicit"),  # facts only when asked for
     ("ssh_connection", "pipelining", "ANSIBLE_SSH_PIPELINING", "True"),  # no temp files per task
