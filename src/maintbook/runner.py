@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import subprocess
 import sys
 import tempfile
@@ -125,15 +126,29 @@ def _join(paths: Sequence[Path]) -> str:
 
 def ansible_env(request: RunRequest) -> dict[str, str]:
     """The settings of a local run: `ansible_settings`, this Python's tools first on the PATH,
-    the supervisor and the secret server."""
+    the account it runs as, the supervisor and the secret server."""
     env = {
         **ansible_settings(request),
+        **account(),
         "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
         SUPERVISOR_ENV: str(os.getpid()),
     }
     if request.secrets_socket:
         env[SOCKET_ENV] = request.secrets_socket
     return env
+
+
+def account() -> dict[str, str]:
+    """USER and LOGNAME as the account this process runs as, not as the environment claims.
+    Ansible's `local` connection takes its user from them and writes it, unquoted, into the
+    shell command that makes its temporary folder (`~USER/.ansible/tmp`): a claimed name
+    with shell syntax in it failed every local step that needs one (every step, now that
+    pipelining is for SSH only). The operator's name in the record is still the one claimed."""
+    try:
+        name = pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # an account with no entry (a container's arbitrary uid)
+        return {}
+    return {"USER": name, "LOGNAME": name}
 
 
 def ansible_settings(request: RunRequest) -> dict[str, str]:
