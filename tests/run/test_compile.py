@@ -128,6 +128,7 @@ def _ansible_options(matches) -> set[tuple[str, str]]:
     return found
 
 
+@pytest.mark.filterwarnings("ignore:DSA is deprecated")  # cryptography, as ansible imports ssh
 @pytest.mark.parametrize("section,key,variable,value", TRANSPORT,
                          ids=[variable for _, _, variable, _ in TRANSPORT])
 def test_each_transport_variable_sets_what_its_ansible_cfg_key_sets(section, key, variable,
