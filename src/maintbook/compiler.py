@@ -162,8 +162,7 @@ class Compiler(Calls):
         values: dict[str, Any] = {
             "maintbook_go": f"{{{{ {x.TAKES_PART} }}}}",
             "maintbook_state": f"{{{{ 'running' if {x.TAKES_PART} else 'not_started' }}}}",
-            "maintbook_run": f"{{{{ {x.RUN} }}}}",
-            "maintbook_batch": "{{ ansible_play_batch }}",
+            **x.batch_copies(),
         }
         if self.patterns:
             values["maintbook_on"] = {k: f"{{{{ {x.on_hosts('maintbook_patterns.' + k)} }}}}"
@@ -407,8 +406,7 @@ class Compiler(Calls):
                              "| default([]) }}",
             "maintbook_changed": "{{ (maintbook_unwind[inventory_hostname] | default({}))"
                                  ".changed | default([]) }}",
-            "maintbook_run": f"{{{{ {x.RUN} }}}}",
-            "maintbook_batch": "{{ ansible_play_batch }}",
+            **x.batch_copies(),
         }, "Take what ran on this host before the interrupt", tags=["always"])
         tasks = [seed, _end_host("not maintbook_rollback", "Leave hosts with nothing to undo"),
                  *self.rollback_section()]

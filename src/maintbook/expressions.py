@@ -82,6 +82,13 @@ def batch_failed(max_fail: int) -> str:
             f"else ({failed} or ({dropped})) }}}}")
 
 
+def batch_copies() -> dict[str, str]:
+    """The facts a host copies when its batch starts, and again when an unwind seeds it: the
+    controller's run and the hosts of the batch, which the checks before every step read
+    (`go`, `batch_failed`). Whole values, for a set_fact."""
+    return {"maintbook_run": f"{{{{ {RUN} }}}}", "maintbook_batch": "{{ ansible_play_batch }}"}
+
+
 def go() -> str:
     """A new step may start on this host: it takes part, has not failed, its batch goes on,
     and the state database has no stop for the run (interrupt, cancel, deadline).
